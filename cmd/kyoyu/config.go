@@ -1,0 +1,51 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"kyoyu"
+)
+
+// flagSet returns a flag set with the flags every command shares, bound to
+// cfg, with defaults from KYOYU_* variables (flags win).
+func flagSet(name string, cfg *kyoyu.Config, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DB, "db", env("KYOYU_DB", kyoyu.DefaultDB), "database: sqlite:PATH or postgres://… (KYOYU_DB)")
+	fs.StringVar(&cfg.LogLevel, "log-level", env("KYOYU_LOG_LEVEL", "info"), "debug, info, warn or error (KYOYU_LOG_LEVEL)")
+	return fs
+}
+
+// serveFlags adds the flags of `serve`.
+func serveFlags(fs *flag.FlagSet, cfg *kyoyu.Config) {
+	fs.StringVar(&cfg.Addr, "addr", env("KYOYU_ADDR", "127.0.0.1:8080"), "listen address (KYOYU_ADDR)")
+	fs.StringVar(&cfg.BaseURL, "base-url", env("KYOYU_BASE_URL", ""), "public URL for links in e-mail (KYOYU_BASE_URL)")
+	fs.BoolVar(&cfg.Demo, "demo", env("KYOYU_DEMO", "") == "1", "load demo data into an empty database (KYOYU_DEMO=1)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", env("KYOYU_TLS_CERT", ""), "TLS certificate file (KYOYU_TLS_CERT)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", env("KYOYU_TLS_KEY", ""), "TLS key file (KYOYU_TLS_KEY)")
+	ttl, _ := time.ParseDuration(env("KYOYU_SESSION_TTL", "8h"))
+	fs.DurationVar(&cfg.SessionTTL, "session-ttl", ttl, "idle lifetime of a browser session (KYOYU_SESSION_TTL)")
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && strings.TrimSpace(v) != "" {
+		return v
+	}
+	return def
+}
+
+// parse parses args into fs and validates cfg.
+func parse(fs *flag.FlagSet, cfg *kyoyu.Config, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"kyoyu"
+	"kyoyu/account"
+	"kyoyu/demo"
+	"kyoyu/server"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg kyoyu.Config
+	fs := flagSet("serve", &cfg, stderr)
+	serveFlags(fs, &cfg)
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	db, err := openDB(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var accounts []demo.Account
+	if cfg.Demo {
+		accounts, err = demo.Load(ctx, db, account.DefaultArgon2)
+		if err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+	}
+	srv, err := server.New(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute}
+
+	fmt.Fprintf(stdout, "Kyoyu is running: open %s/ in a browser (database %s)\n", cfg.BaseURL, cfg.DB)
+	if cfg.Demo {
+		printDemo(stdout, accounts)
+	}
+	go func() {
+		// Expired sessions are swept now and then; nothing else depends on it.
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := db.DeleteExpiredSessions(ctx); err != nil {
+					log.Warn("sweep sessions", "err", err)
+				}
+			}
+		}
+	}()
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+func printDemo(w io.Writer, accounts []demo.Account) {
+	if len(accounts) == 0 {
+		fmt.Fprintf(w, "Demo data was already loaded. Sign in with any demo account (password %q), e.g.:\n", demo.Password)
+		for _, a := range demo.Accounts {
+			fmt.Fprintf(w, "  %-36s %s\n", a.Email, a.Role)
+		}
+		return
+	}
+	fmt.Fprintf(w, "Demo data loaded. Sign in with one of these accounts (password %q):\n", demo.Password)
+	for _, a := range accounts {
+		fmt.Fprintf(w, "  %-36s %-20s %s\n", a.Email, a.Role, a.Organisation)
+	}
+}

@@ -1,0 +1,102 @@
+package kyoyu
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the validated configuration of every subcommand. It is built
+// once in cmd/kyoyu from flags and KYOYU_* variables and passed down; no
+// package reads the environment on its own.
+type Config struct {
+	Addr       string // listen address of `serve`
+	DB         string // "sqlite:PATH" or a postgres:// URL
+	BaseURL    string // public URL, for links in e-mail; derived from Addr if empty
+	Demo       bool   // load demo data into an empty database
+	TLSCert    string // serve HTTPS when both are set
+	TLSKey     string
+	SessionTTL time.Duration // idle lifetime of a browser session
+	LogLevel   string        // debug, info, warn, error
+	// Secure marks cookies Secure; true when serving TLS or behind an
+	// https BaseURL.
+	Secure bool
+}
+
+// DefaultDB is the embedded database used when no --db is given.
+const DefaultDB = "sqlite:data/kyoyu.db"
+
+// Validate fills defaults and checks every field, naming what is wrong.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q: want host:port: %v", c.Addr, err)
+	}
+	if c.DB == "" {
+		c.DB = DefaultDB
+	}
+	if _, _, err := ParseDB(c.DB); err != nil {
+		return err
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if c.BaseURL == "" {
+		scheme := "http"
+		if c.TLSCert != "" {
+			scheme = "https"
+		}
+		c.BaseURL = scheme + "://" + c.Addr
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--base-url %q: want an http(s) URL", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	c.Secure = u.Scheme == "https"
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 8 * time.Hour
+	}
+	if c.SessionTTL < time.Minute {
+		return fmt.Errorf("--session-ttl %s: at least 1m", c.SessionTTL)
+	}
+	switch c.LogLevel {
+	case "":
+		c.LogLevel = "info"
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// ParseDB splits a --db value into its driver ("sqlite" or "postgres") and
+// the driver's data source.
+func ParseDB(s string) (driver, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(s, "sqlite:"):
+		path := strings.TrimPrefix(s, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return "", "", fmt.Errorf("--db %q: the sqlite path is empty", s)
+		}
+		return "sqlite", path, nil
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		u, err := url.Parse(s)
+		if err != nil {
+			return "", "", fmt.Errorf("--db: cannot parse the PostgreSQL URL: %v", err)
+		}
+		if u.Host == "" {
+			return "", "", fmt.Errorf("--db %q: the PostgreSQL URL has no host", redactURL(u))
+		}
+		return "postgres", s, nil
+	default:
+		return "", "", fmt.Errorf("--db %q: want sqlite:PATH or postgres://user@host/db", s)
+	}
+}
+
+func redactURL(u *url.URL) string { return u.Redacted() }

@@ -1,0 +1,62 @@
+// Package web is the server-rendered UI: one handler per file, templates
+// and locales embedded and parsed at start-up, Japanese first.
+package web
+
+import (
+	"embed"
+	"log/slog"
+	"net/http"
+
+	"kyoyu"
+	"kyoyu/account"
+	"kyoyu/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Handler serves the UI.
+type Handler struct {
+	cfg      kyoyu.Config
+	db       *store.DB
+	accounts *account.Service
+	log      *slog.Logger
+	pages    map[string]*pageTemplate
+	mux      *http.ServeMux
+}
+
+// New parses every template and locale (failing fast on any error) and
+// registers the routes.
+func New(cfg kyoyu.Config, db *store.DB, accounts *account.Service, log *slog.Logger) (*Handler, error) {
+	h := &Handler{cfg: cfg, db: db, accounts: accounts, log: log, mux: http.NewServeMux()}
+	if err := loadLocales(); err != nil {
+		return nil, err
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	h.pages = pages
+	h.routes()
+	return h, nil
+}
+
+func (h *Handler) routes() {
+	m := h.mux
+	m.Handle("GET /static/", http.FileServerFS(staticFS))
+	m.HandleFunc("GET /lang/{lang}", h.setLanguage)
+	m.HandleFunc("GET /signin", h.signInForm)
+	m.HandleFunc("POST /signin", h.signIn)
+	m.HandleFunc("GET /signin/mfa", h.mfaForm)
+	m.HandleFunc("POST /signin/mfa", h.mfa)
+	m.HandleFunc("POST /signout", h.signedIn(h.signOut))
+	m.HandleFunc("GET /{$}", h.signedIn(h.home))
+}
+
+// ServeHTTP applies the UI's middleware to every request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.withSession(h.checkCSRF(h.mux)).ServeHTTP(w, r)
+}
