@@ -89,6 +89,15 @@ func Load(ctx context.Context, db *store.DB, argon account.Argon2) ([]Account, e
 			}
 		}
 	}
+	// Parties the directory cannot name (the seeds name none): one of each.
+	for _, o := range []*kyoyu.Organisation{
+		{Code: "demo_vendor", NameJA: "桜セキュリティ株式会社", NameEN: "Sakura Security (demo)", Kinds: []kyoyu.OrgKind{kyoyu.KindCyberVendor}},
+		{Code: "demo_event", NameJA: "国際競技大会組織委員会（デモ）", NameEN: "International Games Organising Committee (demo)", Kinds: []kyoyu.OrgKind{kyoyu.KindEventOrg}},
+	} {
+		if err := db.CreateOrganisation(ctx, actor, o); err != nil {
+			return nil, fmt.Errorf("demo organisation %s: %w", o.NameJA, err)
+		}
+	}
 	hash, err := argon.HashPassword(Password)
 	if err != nil {
 		return nil, err
