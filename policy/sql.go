@@ -1,0 +1,108 @@
+package policy
+
+import (
+	"strings"
+
+	"kyoyu"
+)
+
+// Relations of an organisation to an item, as the item_orgs table keeps them.
+const (
+	RelHolder            = "holder"             // reached it on its route
+	RelRecipient         = "recipient"          // named additional recipient (※1)
+	RelPartner           = "partner"            // analysis partner opted in (※2)
+	RelExcluded          = "excluded"           // excluded by the provider
+	RelRecipientMinistry = "recipient_ministry" // an advisory's recipient ministry
+	RelSource            = "source"             // may see the real source of an anonymised item
+)
+
+// Where returns an SQL condition, over an items table aliased as alias
+// (with item_orgs and item_sectors beside it), that holds exactly for the
+// items Decide lets v see. Placeholders are '?'; the store rebinds them.
+// Everything that depends only on the viewer is decided here in Go, so the
+// database evaluates only what depends on the item.
+func Where(v Viewer, alias string) (string, []any) {
+	b := &cond{i: alias}
+	public := "(" + b.i + ".tlp = 'white' AND " + b.i + ".shared)"
+	if v.Anonymous || v.OrgID == 0 {
+		return public, nil
+	}
+	own := b.i + ".originator_org_id = " + b.arg(v.OrgID)
+	notExcluded := b.notRel(v.OrgID, RelExcluded)
+	// Arguments are appended in the order the text reads.
+	holder := b.rel(v.OrgID, RelHolder)
+	named := b.rel(v.OrgID, RelRecipient, RelPartner)
+
+	var ranges []string
+	// Reports.
+	if v.has(kyoyu.KindNISC) {
+		ranges = append(ranges, "("+b.i+".kind = 'report' AND "+b.i+".tlp = 'amber')")
+	} else if (v.has(kyoyu.KindMinistry) || v.has(kyoyu.KindCEPTOAR) || v.member()) && len(v.Sectors) > 0 {
+		ranges = append(ranges, "("+b.i+".kind = 'report' AND "+b.i+".tlp = 'amber' AND "+b.inSectors(v.Sectors)+")")
+	}
+	if greenReportKinds(v) {
+		ranges = append(ranges, "("+b.i+".kind = 'report' AND "+b.i+".tlp IN ('green', 'white'))")
+	}
+	// Advisories.
+	ranges = append(ranges, "("+b.i+".kind = 'advisory' AND "+b.i+".tlp IN ('red', 'amber', 'green', 'white') AND "+b.rel(v.OrgID, RelRecipientMinistry)+")")
+	if (v.has(kyoyu.KindCEPTOAR) || v.member()) && len(v.Sectors) > 0 {
+		ranges = append(ranges, "("+b.i+".kind = 'advisory' AND "+b.i+".tlp = 'amber' AND "+b.inSectors(v.Sectors)+")")
+	}
+	if v.has(kyoyu.KindMinistry) || v.has(kyoyu.KindCEPTOAR) || v.member() {
+		ranges = append(ranges, "("+b.i+".kind = 'advisory' AND "+b.i+".tlp IN ('green', 'white'))")
+	}
+
+	reach := "(" + holder + " OR (" + b.i + ".shared AND (" + named + " OR " + strings.Join(ranges, " OR ") + ")))"
+	if !v.NeedToKnow {
+		reach = "(" + b.i + ".tlp IN ('green', 'white') AND " + reach + ")"
+	}
+	return "(" + own + " OR (" + notExcluded + " AND (" + public + " OR " + reach + ")))", b.args
+}
+
+// SourceVisible returns an SQL expression, true where v may see the real
+// source of a visible item (it is not anonymised, or v is its originator or
+// a source organisation). Use it to choose between name and label in the query.
+func SourceVisible(v Viewer, alias string) (string, []any) {
+	b := &cond{i: alias}
+	if v.Anonymous || v.OrgID == 0 {
+		return "(NOT " + alias + ".anonymised)", nil
+	}
+	return "(NOT " + alias + ".anonymised OR " + alias + ".originator_org_id = " + b.arg(v.OrgID) + " OR " + b.rel(v.OrgID, RelSource) + ")", b.args
+}
+
+type cond struct {
+	i    string
+	args []any
+	n    int
+}
+
+func (c *cond) arg(v any) string {
+	c.args = append(c.args, v)
+	return "?"
+}
+
+func (c *cond) alias() string {
+	c.n++
+	return "po" + string(rune('a'+c.n-1))
+}
+
+func (c *cond) rel(org int64, rels ...string) string {
+	a := c.alias()
+	in := make([]string, len(rels))
+	for i, r := range rels {
+		in[i] = "'" + r + "'"
+	}
+	return "EXISTS (SELECT 1 FROM item_orgs " + a + " WHERE " + a + ".item_id = " + c.i + ".id AND " + a + ".org_id = " +
+		c.arg(org) + " AND " + a + ".relation IN (" + strings.Join(in, ", ") + "))"
+}
+
+func (c *cond) notRel(org int64, rel string) string { return "NOT " + c.rel(org, rel) }
+
+func (c *cond) inSectors(sectors []string) string {
+	a := c.alias()
+	ph := make([]string, len(sectors))
+	for i, s := range sectors {
+		ph[i] = c.arg(s)
+	}
+	return "EXISTS (SELECT 1 FROM item_sectors " + a + " WHERE " + a + ".item_id = " + c.i + ".id AND " + a + ".sector_code IN (" + strings.Join(ph, ", ") + "))"
+}
