@@ -54,6 +54,20 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /signin/mfa", h.mfa)
 	m.HandleFunc("POST /signout", h.signedIn(h.signOut))
 	m.HandleFunc("GET /{$}", h.signedIn(h.home))
+	m.HandleFunc("GET /reports", h.signedIn(h.placeholder("reports-page", "reports.title", "reports.help")))
+	m.HandleFunc("GET /advisories", h.signedIn(h.placeholder("advisories-page", "advisories.title", "advisories.help")))
+	m.HandleFunc("GET /directory", h.signedIn(h.directory))
+	m.HandleFunc("GET /account", h.signedIn(h.account))
+	m.HandleFunc("POST /account/totp", h.signedIn(h.totpBegin))
+	m.HandleFunc("POST /account/totp/confirm", h.signedIn(h.totpConfirm))
+	m.HandleFunc("POST /account/totp/disable", h.signedIn(h.totpDisable))
+	m.HandleFunc("POST /account/tokens", h.signedIn(h.tokenCreate))
+	m.HandleFunc("POST /account/tokens/{id}/revoke", h.signedIn(h.tokenRevoke))
+	m.HandleFunc("GET /staff", h.signedIn(h.staffPage))
+	m.HandleFunc("POST /staff", h.signedIn(h.staffAdd))
+	m.HandleFunc("POST /staff/{id}/handles", h.signedIn(h.staffHandles))
+	m.HandleFunc("POST /staff/{id}/remove", h.signedIn(h.staffRemove))
+	m.HandleFunc("GET /audit", h.signedIn(h.auditLog))
 }
 
 // ServeHTTP applies the UI's middleware to every request.
