@@ -25,7 +25,15 @@ func (h *Handler) sectors(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sectors": s})
+	for i := range s {
+		s[i].Services = nonNil(s[i].Services)
+		for j := range s[i].Services {
+			if s[i].Services[j].Threshold == nil {
+				s[i].Services[j].Threshold = map[string]any{}
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sectors": nonNil(s)})
 }
 
 func (h *Handler) ceptoars(w http.ResponseWriter, r *http.Request) {
@@ -34,7 +42,10 @@ func (h *Handler) ceptoars(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ceptoars": c})
+	for i := range c {
+		c[i].Sectors, c[i].Channels = nonNil(c[i].Sectors), nonNil(c[i].Channels)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ceptoars": nonNil(c)})
 }
 
 func (h *Handler) organisations(w http.ResponseWriter, r *http.Request) {
@@ -49,5 +60,14 @@ func (h *Handler) organisations(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"organisations": o})
+	writeJSON(w, http.StatusOK, map[string]any{"organisations": nonNil(o)})
+}
+
+// nonNil turns a nil slice into an empty one: the document promises
+// arrays, and a store that found nothing gives nil.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
