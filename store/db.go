@@ -223,11 +223,23 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 		if err != nil {
 			return applied, fmt.Errorf("migrate %s: %w", name, err)
 		}
+		version := strings.TrimSuffix(name, ".sql")
+		// SQLite has no advisory lock: another process may have applied it
+		// since the read above. The transaction holds the write lock, so
+		// looking again here is final.
+		var n int
+		if err := tx.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
+			tx.Rollback()
+			return applied, fmt.Errorf("migrate %s: %w", name, err)
+		}
+		if n > 0 {
+			tx.Rollback()
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
 			return applied, fmt.Errorf("migrate %s: %w", name, err)
 		}
-		version := strings.TrimSuffix(name, ".sql")
 		if _, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`),
 			version, time.Now().UTC().Format(time.RFC3339)); err != nil {
 			tx.Rollback()
@@ -239,4 +251,15 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 		applied = append(applied, version)
 	}
 	return applied, nil
+}
+
+// sqlNullTime scans a nullable time and gives it back as a UTC pointer.
+type sqlNullTime struct{ sql.NullTime }
+
+func (t sqlNullTime) ptr() *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
 }
