@@ -23,6 +23,18 @@ type Config struct {
 	// Secure marks cookies Secure; true when serving TLS or behind an
 	// https BaseURL.
 	Secure bool
+
+	// CaseNumberFormat shapes case numbers (識別番号): {year} is the JST
+	// year of receipt, {seq} the number within it, {seq:5} zero-padded.
+	CaseNumberFormat string
+	// FollowUpWait is how long after a report that promises more a
+	// follow-up is due before the case is overdue and people are reminded.
+	FollowUpWait time.Duration
+	// AttachmentLimit is the largest attachment accepted, in bytes.
+	AttachmentLimit int64
+	// SecretKey (32 bytes, hex) encrypts quarantined samples at rest and
+	// signs links; every server on one database needs the same key.
+	SecretKey string
 }
 
 // DefaultDB is the embedded database used when no --db is given.
@@ -64,6 +76,24 @@ func (c *Config) Validate() error {
 	if c.SessionTTL < time.Minute {
 		return fmt.Errorf("--session-ttl %s: at least 1m", c.SessionTTL)
 	}
+	if c.CaseNumberFormat == "" {
+		c.CaseNumberFormat = "JP-{year}-{seq:5}"
+	}
+	if !strings.Contains(c.CaseNumberFormat, "{seq") {
+		return fmt.Errorf("--case-number-format %q: must contain {seq} (and usually {year})", c.CaseNumberFormat)
+	}
+	if c.FollowUpWait == 0 {
+		c.FollowUpWait = 72 * time.Hour
+	}
+	if c.FollowUpWait < time.Minute {
+		return fmt.Errorf("--follow-up-wait %s: at least 1m", c.FollowUpWait)
+	}
+	if c.AttachmentLimit == 0 {
+		c.AttachmentLimit = 20 << 20
+	}
+	if c.AttachmentLimit < 1024 {
+		return fmt.Errorf("--attachment-limit %d: at least 1024 bytes", c.AttachmentLimit)
+	}
 	switch c.LogLevel {
 	case "":
 		c.LogLevel = "info"
@@ -100,3 +130,12 @@ func ParseDB(s string) (driver, dsn string, err error) {
 }
 
 func redactURL(u *url.URL) string { return u.Redacted() }
+
+// FormatCaseNumber makes a case number from the configured format.
+func (c *Config) FormatCaseNumber(year, seq int) string {
+	s := strings.ReplaceAll(c.CaseNumberFormat, "{year}", fmt.Sprint(year))
+	for w := 9; w >= 1; w-- {
+		s = strings.ReplaceAll(s, fmt.Sprintf("{seq:%d}", w), fmt.Sprintf("%0*d", w, seq))
+	}
+	return strings.ReplaceAll(s, "{seq}", fmt.Sprint(seq))
+}

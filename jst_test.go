@@ -22,3 +22,20 @@ func TestWareki(t *testing.T) {
 		t.Errorf("FormatJST = %s", got)
 	}
 }
+
+func TestFormatCaseNumber(t *testing.T) {
+	c := Config{}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.FormatCaseNumber(2026, 42); got != "JP-2026-00042" {
+		t.Errorf("default format: %s", got)
+	}
+	c.CaseNumberFormat = "NISC{year}-{seq}"
+	if got := c.FormatCaseNumber(2026, 7); got != "NISC2026-7" {
+		t.Errorf("custom format: %s", got)
+	}
+	if err := (&Config{CaseNumberFormat: "JP-{year}"}).Validate(); err == nil {
+		t.Error("a format without {seq} is accepted")
+	}
+}

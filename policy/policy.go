@@ -235,3 +235,31 @@ func advisoryRange(v Viewer, it Item) bool {
 	}
 	return false
 }
+
+// Version is what the rule needs of one version of a report: who wrote
+// it, where it was sent, and whether it reached NISC.
+type Version struct {
+	OrgID      int64 // the organisation that wrote it
+	ToOrgID    int64 // the organisation it was submitted to (0 for a draft)
+	Draft      bool
+	Released   bool // reached NISC: part of the shared case
+	SourceOnly bool // written before anonymisation: carries the real source
+}
+
+// SeeVersion decides whether a viewer who got decision d for a case may
+// see one of its versions: a released version goes with the case; before
+// release a version is seen only by the organisation that wrote it and,
+// once submitted, the one it was sent to; a version written before
+// anonymisation only by those who may see the source.
+func SeeVersion(v Viewer, d Decision, ver Version) bool {
+	if !d.See || (ver.SourceOnly && !d.SeeSource) {
+		return false
+	}
+	if ver.Released {
+		return true
+	}
+	if v.Anonymous || v.OrgID == 0 {
+		return false
+	}
+	return v.OrgID == ver.OrgID || (!ver.Draft && ver.ToOrgID != 0 && v.OrgID == ver.ToOrgID)
+}

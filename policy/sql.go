@@ -106,3 +106,18 @@ func (c *cond) inSectors(sectors []string) string {
 	}
 	return "EXISTS (SELECT 1 FROM item_sectors " + a + " WHERE " + a + ".item_id = " + c.i + ".id AND " + a + ".sector_code IN (" + strings.Join(ph, ", ") + "))"
 }
+
+// VersionWhere returns the SQL condition for the report versions (aliased
+// ver, with their item aliased item) that SeeVersion lets v see; it
+// includes the case's own Where.
+func VersionWhere(v Viewer, ver, item string) (string, []any) {
+	where, args := Where(v, item)
+	src, sargs := SourceVisible(v, item)
+	args = append(args, sargs...)
+	if v.Anonymous || v.OrgID == 0 {
+		return "(" + where + " AND " + ver + ".released AND (NOT " + ver + ".source_only OR " + src + "))", args
+	}
+	args = append(args, v.OrgID, v.OrgID)
+	return "(" + where + " AND (NOT " + ver + ".source_only OR " + src + ") AND (" + ver + ".released OR " + ver + ".org_id = ? OR (" +
+		ver + ".status = 'submitted' AND " + ver + ".to_org_id = ?)))", args
+}

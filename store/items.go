@@ -98,3 +98,77 @@ func (db *DB) ItemAccess(ctx context.Context, v policy.Viewer, id int64) (policy
 	}
 	return policy.Decision{See: true, SeeSource: seeSource}, nil
 }
+
+// ItemState reads an item as the rule sees it. It is for services that
+// compute an item's next state; it checks no access.
+func (db *DB) ItemState(ctx context.Context, id int64) (policy.Item, error) {
+	var it policy.Item
+	var kind, tlp string
+	err := db.queryRow(ctx, `SELECT kind, tlp, originator_org_id, shared, anonymised FROM items WHERE id = ?`, id).
+		Scan(&kind, &tlp, &it.Originator, &it.Shared, &it.Anonymised)
+	if err != nil {
+		return it, fmt.Errorf("item %d: %w", id, db.mapErr(err))
+	}
+	it.Kind, it.TLP = policy.Kind(kind), policy.TLP(tlp)
+	rows, err := db.query(ctx, `SELECT org_id, relation FROM item_orgs WHERE item_id = ? ORDER BY org_id`, id)
+	if err != nil {
+		return it, err
+	}
+	for rows.Next() {
+		var org int64
+		var rel string
+		if err := rows.Scan(&org, &rel); err != nil {
+			rows.Close()
+			return it, err
+		}
+		switch rel {
+		case policy.RelHolder:
+			it.Holders = append(it.Holders, org)
+		case policy.RelRecipient:
+			it.Recipients = append(it.Recipients, org)
+		case policy.RelPartner:
+			it.Partners = append(it.Partners, org)
+		case policy.RelExcluded:
+			it.Excluded = append(it.Excluded, org)
+		case policy.RelRecipientMinistry:
+			it.RecipientMinistries = append(it.RecipientMinistries, org)
+		case policy.RelSource:
+			it.SourceOrgs = append(it.SourceOrgs, org)
+		}
+	}
+	rows.Close()
+	rows, err = db.query(ctx, `SELECT sector_code FROM item_sectors WHERE item_id = ? ORDER BY sector_code`, id)
+	if err != nil {
+		return it, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return it, err
+		}
+		it.Sectors = append(it.Sectors, s)
+	}
+	return it, rows.Err()
+}
+
+// CaseRef is what services need to know of a case to act on it, without
+// any access check: the caller has already been shown the case.
+type CaseRef struct {
+	ID, ItemID                                  int64
+	Route                                       string
+	Originator, Operator, Secretariat, Ministry int64
+	OperatorName, Label, CaseNumber             string
+}
+
+// CaseRef reads the routing facts of a case.
+func (db *DB) CaseRef(ctx context.Context, id int64) (*CaseRef, error) {
+	r := &CaseRef{}
+	err := db.queryRow(ctx, `SELECT id, item_id, route, originator_org_id, COALESCE(operator_org_id, 0), COALESCE(secretariat_org_id, 0),
+		ministry_org_id, operator_name, operator_label, COALESCE(case_number, '') FROM cases WHERE id = ?`, id).
+		Scan(&r.ID, &r.ItemID, &r.Route, &r.Originator, &r.Operator, &r.Secretariat, &r.Ministry, &r.OperatorName, &r.Label, &r.CaseNumber)
+	if err != nil {
+		return nil, fmt.Errorf("case %d: %w", id, db.mapErr(err))
+	}
+	return r, nil
+}
