@@ -252,4 +252,3 @@ func letters(n int) string {
 	}
 	return s
 }
-

@@ -439,4 +439,3 @@ func (s *Service) notifications(ctx context.Context, ref *store.CaseRef, ver *ky
 
 // FollowUpExpected reports whether an outlook promises a follow-up report.
 func FollowUpExpected(outlook string) bool { return outlook == "ongoing" || outlook == "investigating" }
-

@@ -21,8 +21,8 @@ import (
 )
 
 type world struct {
-	db                                              *store.DB
-	svc                                             *report.Service
+	db                                             *store.DB
+	svc                                            *report.Service
 	reporter, secretariat, liaison, analyst, other *account.Principal
 }
 
