@@ -4,11 +4,12 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"sort"
 )
 
-//go:embed locales/*.json
+//go:embed locales
 var localeFS embed.FS
 
 // Languages the UI speaks; the first is the default.
@@ -19,23 +20,46 @@ var locales map[string]map[string]string
 // loadLocales reads the flat-key locale files; every language must have
 // exactly the keys of the default one.
 func loadLocales() error {
-	out := map[string]map[string]string{}
-	for _, lang := range Languages {
-		b, err := localeFS.ReadFile("locales/" + lang + ".json")
-		if err != nil {
-			return fmt.Errorf("locale %s: %w", lang, err)
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("locale %s: %w", lang, err)
-		}
-		out[lang] = m
+	out, err := readLocaleFiles()
+	if err != nil {
+		return err
 	}
 	if missing := MissingKeys(out); len(missing) > 0 {
 		return fmt.Errorf("locales: missing keys: %v", missing)
 	}
 	locales = out
 	return nil
+}
+
+// readLocaleFiles merges each language's files (locales/LANG/*.json, one
+// per area of the UI); a key defined twice is an error.
+func readLocaleFiles() (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	for _, lang := range Languages {
+		files, err := fs.Glob(localeFS, "locales/"+lang+"/*.json")
+		if err != nil || len(files) == 0 {
+			return nil, fmt.Errorf("locale %s: no files (%v)", lang, err)
+		}
+		m := map[string]string{}
+		for _, f := range files {
+			b, err := localeFS.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("locale %s: %w", f, err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("locale %s: %w", f, err)
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					return nil, fmt.Errorf("locale %s: key %q is defined twice", f, k)
+				}
+				m[k] = v
+			}
+		}
+		out[lang] = m
+	}
+	return out, nil
 }
 
 // MissingKeys lists "lang:key" for every key one language has and another lacks.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,17 +11,9 @@ import (
 
 func readLocales(t *testing.T) map[string]map[string]string {
 	t.Helper()
-	out := map[string]map[string]string{}
-	for _, lang := range Languages {
-		b, err := localeFS.ReadFile("locales/" + lang + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("%s.json: %v", lang, err)
-		}
-		out[lang] = m
+	out, err := readLocaleFiles()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

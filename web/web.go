@@ -9,6 +9,7 @@ import (
 
 	"kyoyu"
 	"kyoyu/account"
+	"kyoyu/report"
 	"kyoyu/store"
 )
 
@@ -23,6 +24,7 @@ type Handler struct {
 	cfg      kyoyu.Config
 	db       *store.DB
 	accounts *account.Service
+	reports  *report.Service
 	log      *slog.Logger
 	pages    map[string]*pageTemplate
 	mux      *http.ServeMux
@@ -31,7 +33,7 @@ type Handler struct {
 // New parses every template and locale (failing fast on any error) and
 // registers the routes.
 func New(cfg kyoyu.Config, db *store.DB, accounts *account.Service, log *slog.Logger) (*Handler, error) {
-	h := &Handler{cfg: cfg, db: db, accounts: accounts, log: log, mux: http.NewServeMux()}
+	h := &Handler{cfg: cfg, db: db, accounts: accounts, reports: report.New(db, cfg), log: log, mux: http.NewServeMux()}
 	if err := loadLocales(); err != nil {
 		return nil, err
 	}
@@ -68,6 +70,10 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /staff/{id}/handles", h.signedIn(h.staffHandles))
 	m.HandleFunc("POST /staff/{id}/remove", h.signedIn(h.staffRemove))
 	m.HandleFunc("GET /audit", h.signedIn(h.auditLog))
+	// Each flow registers its own routes, in its own files.
+	h.reportFormRoutes() // report_*.go: writing, sending on, anonymising
+	h.caseRoutes()       // case_*.go: inbox, search, case pages, versions, print
+	h.attachmentRoutes() // attachment_*.go: 別紙 and quarantined samples
 }
 
 // ServeHTTP applies the UI's middleware to every request.

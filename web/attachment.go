@@ -1,0 +1,4 @@
+package web
+
+// attachmentRoutes registers the attachment pages.
+func (h *Handler) attachmentRoutes() {}
