@@ -12,6 +12,7 @@ import (
 	"kyoyu"
 	"kyoyu/account"
 	"kyoyu/demo"
+	"kyoyu/report"
 	"kyoyu/server"
 )
 
@@ -35,6 +36,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}
+		if len(accounts) > 0 {
+			if err := demo.LoadCases(ctx, db, cfg, account.DefaultArgon2); err != nil {
+				return fmt.Errorf("load demo reports: %w", err)
+			}
+		}
 	}
 	srv, err := server.New(cfg, db, log)
 	if err != nil {
@@ -51,16 +57,25 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printDemo(stdout, accounts)
 	}
 	go func() {
-		// Expired sessions are swept now and then; nothing else depends on it.
-		t := time.NewTicker(10 * time.Minute)
+		// Background work: every server runs it; the store's claims make
+		// sure two servers never remind twice.
+		reports := report.New(db, cfg)
+		t := time.NewTicker(time.Minute)
 		defer t.Stop()
-		for {
+		for i := 0; ; i++ {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if _, err := db.DeleteExpiredSessions(ctx); err != nil {
-					log.Warn("sweep sessions", "err", err)
+				if n, err := reports.RemindOverdue(ctx); err != nil {
+					log.Warn("remind overdue follow-ups", "err", err)
+				} else if n > 0 {
+					log.Info("reminded overdue follow-ups", "cases", n)
+				}
+				if i%10 == 0 {
+					if _, err := db.DeleteExpiredSessions(ctx); err != nil {
+						log.Warn("sweep sessions", "err", err)
+					}
 				}
 			}
 		}
