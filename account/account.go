@@ -188,6 +188,12 @@ func (p *Principal) Actor(ip string) kyoyu.Actor {
 // Authenticate resolves a session cookie. An unknown, expired or pending
 // session is EUNAUTHORIZED with a message saying which.
 func (s *Service) Authenticate(ctx context.Context, sessionID string) (*Principal, error) {
+	return s.AuthenticateFrom(ctx, sessionID, "")
+}
+
+// AuthenticateFrom is Authenticate for a request from ip; presenting an
+// expired session is audited.
+func (s *Service) AuthenticateFrom(ctx context.Context, sessionID, ip string) (*Principal, error) {
 	if sessionID == "" {
 		return nil, &kyoyu.Error{Code: kyoyu.EUNAUTHORIZED, Message: "auth.required"}
 	}
@@ -200,6 +206,11 @@ func (s *Service) Authenticate(ctx context.Context, sessionID string) (*Principa
 	now := s.DB.Now()
 	if now.After(sess.ExpiresAt) {
 		_ = s.DB.DeleteSession(ctx, kyoyu.Actor{}, sess.IDHash, "")
+		e := audit.Entry{Action: "auth.session", Outcome: audit.Denied, PersonID: sess.PersonID, ObjectType: "person",
+			ObjectID: fmt.Sprint(sess.PersonID), IP: ip, Detail: "expired session"}
+		if err := s.DB.Audit(ctx, e); err != nil {
+			return nil, err
+		}
 		return nil, &kyoyu.Error{Code: kyoyu.EUNAUTHORIZED, Message: "auth.session_expired"}
 	}
 	if sess.MFAPending {

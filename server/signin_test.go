@@ -191,6 +191,10 @@ func TestExpiredSession(t *testing.T) {
 		if n := e.sessions(t); n != 0 {
 			t.Errorf("expired session still stored (%d)", n)
 		}
+		rows := e.auditRows(t, "auth.session")
+		if len(rows) != 1 || rows[0].Outcome != "denied" || rows[0].PersonID != e.person.ID || rows[0].IP == "" {
+			t.Errorf("expired session not audited: %+v", rows)
+		}
 		res, body := b.get(loc.RequestURI())
 		if res.StatusCode != http.StatusOK || !strings.Contains(body, ja["auth.session_expired"]) {
 			t.Errorf("sign-in page after expiry lacks %q:\n%s", ja["auth.session_expired"], body)

@@ -50,7 +50,7 @@ func (h *Handler) withSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-			pr, err := h.accounts.Authenticate(ctx, c.Value)
+			pr, err := h.accounts.AuthenticateFrom(ctx, c.Value, ClientIP(r))
 			if err != nil {
 				ctx = context.WithValue(ctx, authErrKey, err)
 				h.clearCookie(w, sessionCookie)
