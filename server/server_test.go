@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -205,13 +206,19 @@ func setCookie(res *http.Response, name string) string {
 // locale reads a UI locale file, so tests compare with the shipped texts.
 func locale(t *testing.T, lang string) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile("../web/locales/" + lang + ".json")
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob("../web/locales/" + lang + "/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("locale %s: %v", lang, err)
 	}
 	m := map[string]string{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return m
 }
