@@ -12,6 +12,7 @@ import (
 
 	"kyoyu"
 	"kyoyu/account"
+	"kyoyu/audit"
 	"kyoyu/demo"
 	"kyoyu/directory"
 	"kyoyu/internal/testkit"
@@ -435,4 +436,32 @@ func TestNumberingUnderConcurrency(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestReadsOfRedAndAmberAreAudited(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := setup(t, db)
+		for _, tlp := range []string{"amber", "green"} {
+			c, draft, err := w.svc.Start(ctx, w.liaison, "192.0.2.2", report.StartInput{Route: kyoyu.RouteMinistryOrigin, OperatorName: "事業者", Form: form(tlp)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := w.svc.Submit(ctx, w.liaison, "192.0.2.2", draft.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := w.svc.Open(ctx, w.analyst, "198.51.100.7", c.ID); err != nil {
+				t.Fatal(err)
+			}
+			entries, _ := db.AuditEntries(ctx, store.AuditFilter{Action: "case.read", PersonID: w.analyst.Person.ID})
+			found := slices.ContainsFunc(entries, func(e audit.Entry) bool { return e.ObjectID == fmt.Sprint(c.ID) && e.IP == "198.51.100.7" })
+			if found != (tlp == "amber") {
+				t.Errorf("%s read audited: %v (%+v)", tlp, found, entries)
+			}
+		}
+		// A case one may not see is not found, and its refusal reveals nothing.
+		if _, _, err := w.svc.Open(ctx, w.other, "198.51.100.8", 999999); !errors.Is(err, kyoyu.ErrNotFound) {
+			t.Errorf("missing case: %v", err)
+		}
+	})
 }
