@@ -74,6 +74,7 @@ func (h *Handler) routes() {
 	h.reportFormRoutes() // report_*.go: writing, sending on, anonymising
 	h.caseRoutes()       // case_*.go: inbox, search, case pages, versions, print
 	h.attachmentRoutes() // attachment_*.go: 別紙 and quarantined samples
+	h.publicRoutes()     // public.go: WHITE material for anyone, page and feed
 }
 
 // ServeHTTP applies the UI's middleware to every request.
