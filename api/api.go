@@ -7,6 +7,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"kyoyu"
 	"kyoyu/account"
+	"kyoyu/report"
 	"kyoyu/store"
 )
 
@@ -25,13 +27,14 @@ type Handler struct {
 	cfg      kyoyu.Config
 	db       *store.DB
 	accounts *account.Service
+	reports  *report.Service
 	log      *slog.Logger
 	mux      *http.ServeMux
 }
 
 // New registers the API's routes.
 func New(cfg kyoyu.Config, db *store.DB, accounts *account.Service, log *slog.Logger) (*Handler, error) {
-	h := &Handler{cfg: cfg, db: db, accounts: accounts, log: log, mux: http.NewServeMux()}
+	h := &Handler{cfg: cfg, db: db, accounts: accounts, reports: report.New(db, cfg), log: log, mux: http.NewServeMux()}
 	var doc map[string]any
 	if err := json.Unmarshal(openapiDoc, &doc); err != nil {
 		return nil, err
@@ -48,6 +51,19 @@ var Routes = []string{
 	"GET /api/v1/sectors",
 	"GET /api/v1/ceptoars",
 	"GET /api/v1/organisations",
+	"GET /api/v1/cases",
+	"GET /api/v1/cases/{id}",
+	"GET /api/v1/cases/{id}/versions",
+	"GET /api/v1/cases/{id}/versions/{vid}",
+	"GET /api/v1/cases/{id}/diff",
+	"POST /api/v1/cases/{id}/follow-up",
+	"POST /api/v1/reports",
+	"GET /api/v1/reports/drafts",
+	"PUT /api/v1/reports/drafts/{vid}",
+	"POST /api/v1/reports/drafts/{vid}/submit",
+	"GET /api/v1/reports/incoming",
+	"POST /api/v1/reports/incoming/{vid}/take",
+	"GET /api/v1/notifications",
 }
 
 func (h *Handler) routes() {
@@ -59,6 +75,19 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /api/v1/sectors", h.authed(h.sectors))
 	h.mux.HandleFunc("GET /api/v1/ceptoars", h.authed(h.ceptoars))
 	h.mux.HandleFunc("GET /api/v1/organisations", h.authed(h.organisations))
+	h.mux.HandleFunc("GET /api/v1/cases", h.authed(h.listCases))
+	h.mux.HandleFunc("GET /api/v1/cases/{id}", h.authed(h.getCase))
+	h.mux.HandleFunc("GET /api/v1/cases/{id}/versions", h.authed(h.listVersions))
+	h.mux.HandleFunc("GET /api/v1/cases/{id}/versions/{vid}", h.authed(h.getVersion))
+	h.mux.HandleFunc("GET /api/v1/cases/{id}/diff", h.authed(h.diff))
+	h.mux.HandleFunc("POST /api/v1/cases/{id}/follow-up", h.authed(h.followUp))
+	h.mux.HandleFunc("POST /api/v1/reports", h.authed(h.startReport))
+	h.mux.HandleFunc("GET /api/v1/reports/drafts", h.authed(h.drafts))
+	h.mux.HandleFunc("PUT /api/v1/reports/drafts/{vid}", h.authed(h.saveDraft))
+	h.mux.HandleFunc("POST /api/v1/reports/drafts/{vid}/submit", h.authed(h.submit))
+	h.mux.HandleFunc("GET /api/v1/reports/incoming", h.authed(h.incoming))
+	h.mux.HandleFunc("POST /api/v1/reports/incoming/{vid}/take", h.authed(h.takeUp))
+	h.mux.HandleFunc("GET /api/v1/notifications", h.authed(h.notifications))
 	h.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, kyoyu.Errorf(kyoyu.ENOTFOUND, "no such API route: %s %s", r.Method, r.URL.Path))
 	})
@@ -138,10 +167,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Code = kyoyu.ENOTFOUND
 	}
 	var ke *kyoyu.Error
-	if e, ok := err.(*kyoyu.Error); ok {
-		ke = e
-	}
-	if ke != nil && ke.Code == kyoyu.EINVALID {
+	if errors.As(err, &ke) && ke.Code == kyoyu.EINVALID {
 		body.Fields = ke.Fields
 	}
 	writeJSON(w, status, body)

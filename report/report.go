@@ -196,6 +196,20 @@ func (s *Service) TakeUp(ctx context.Context, pr *account.Principal, ip string, 
 	if err != nil {
 		return nil, err
 	}
+	// Taken up once: a second take-up of the same version answers with the
+	// draft already made rather than a twin.
+	vers, err := s.DB.Versions(ctx, v, in.CaseID)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range vers {
+		if w.OrgID == pr.Organisation.ID && w.ReportNumber == in.ReportNumber && w.Revision > in.Revision {
+			if w.Status == kyoyu.VersionDraft {
+				return w, nil
+			}
+			return nil, &kyoyu.Error{Code: kyoyu.ECONFLICT, Message: "report.already_taken_up"}
+		}
+	}
 	out := &kyoyu.ReportVersion{CaseID: in.CaseID, ReportNumber: in.ReportNumber, OrgID: pr.Organisation.ID, AuthorID: pr.Person.ID, Form: in.Form}
 	switch {
 	case pr.Organisation.ID == ref.Secretariat && ref.Route == string(kyoyu.RouteCEPTOAR):

@@ -241,6 +241,9 @@ func TestRouteViaCEPTOARAnonymises(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if again, err := w.svc.TakeUp(ctx, w.secretariat, "192.0.2.3", ver.ID); err != nil || again.ID != anon.ID {
+			t.Fatalf("second take-up made %+v (%v), want the same draft %d", again, err, anon.ID)
+		}
 		if !strings.HasPrefix(anon.Form.OperatorName, "電力事業者") || strings.Contains(anon.Form.Description, "東和") ||
 			strings.Contains(anon.Form.Description, "reporter@operator") {
 			t.Fatalf("anonymised form: %q / %q", anon.Form.OperatorName, anon.Form.Description)
@@ -268,7 +271,7 @@ func TestRouteViaCEPTOARAnonymises(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Operator != label || got.OperatorOrgID != 0 || d.SeeSource {
+			if got.Operator != label || got.OperatorOrgID != 0 || got.OriginatorOrgID != 0 || d.SeeSource {
 				t.Errorf("%s sees operator %q (org %d, source %v)", p.Person.Email, got.Operator, got.OperatorOrgID, d.SeeSource)
 			}
 			vers, _ := db.Versions(ctx, view(p), c.ID)

@@ -16,15 +16,20 @@ import (
 // by the policy package, so the name never leaves the database for anyone
 // else.
 func caseSelect(v policy.Viewer) (string, []any) {
+	// The originator of a report routed through a CEPTOAR is the operator
+	// itself, so its id is as identifying as the name.
 	src, args := policy.SourceVisible(v, "i")
 	src2, args2 := policy.SourceVisible(v, "i")
+	src3, args3 := policy.SourceVisible(v, "i")
+	args = append(append(args, args2...), args3...)
 	return `SELECT c.id, c.item_id, COALESCE(c.case_number, ''), c.route, c.status, i.tlp,
 		CASE WHEN ` + src + ` THEN c.operator_name ELSE c.operator_label END,
 		CASE WHEN ` + src2 + ` THEN COALESCE(c.operator_org_id, 0) ELSE 0 END,
-		c.operator_label, i.anonymised, c.originator_org_id, COALESCE(c.secretariat_org_id, 0), c.ministry_org_id, c.channel, c.taken_by,
+		c.operator_label, i.anonymised, CASE WHEN ` + src3 + ` THEN c.originator_org_id ELSE 0 END,
+		COALESCE(c.secretariat_org_id, 0), c.ministry_org_id, c.channel, c.taken_by,
 		c.report_count, c.sector_code, c.importance, c.event_class, c.system_status, c.outlook, c.title,
 		c.received_at, c.last_report_at, c.follow_up_due_at, c.created_at, c.updated_at
-		FROM cases c JOIN items i ON i.id = c.item_id`, append(args, args2...)
+		FROM cases c JOIN items i ON i.id = c.item_id`, args
 }
 
 func scanCase(r rowScanner, now time.Time) (*kyoyu.Case, error) {
@@ -186,7 +191,7 @@ func (db *DB) ListCases(ctx context.Context, v policy.Viewer, f CaseFilter) (*Ca
 	return page, nil
 }
 
-const versionColumns = `v.id, v.case_id, v.report_number, v.revision, v.stage, v.status, v.org_id, v.author_id,
+const versionColumns = `v.id, v.case_id, v.report_number, v.revision, v.stage, v.status, v.org_id, COALESCE(v.author_id, 0),
 	COALESCE(v.to_org_id, 0), v.released, v.source_only, v.form, v.created_at, v.updated_at, v.submitted_at`
 
 func scanVersion(r rowScanner) (*kyoyu.ReportVersion, error) {

@@ -56,7 +56,7 @@ func (tx *Tx) insertVersion(ctx context.Context, v *kyoyu.ReportVersion) error {
 	v.CreatedAt, v.UpdatedAt = tx.now, tx.now
 	v.ID, err = tx.insert(ctx, `INSERT INTO report_versions (case_id, report_number, revision, stage, status, org_id, author_id, to_org_id,
 		released, source_only, tlp, form, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		v.CaseID, v.ReportNumber, v.Revision, string(v.Stage), string(v.Status), v.OrgID, v.AuthorID, nullID(v.ToOrgID),
+		v.CaseID, v.ReportNumber, v.Revision, string(v.Stage), string(v.Status), v.OrgID, nullID(v.AuthorID), nullID(v.ToOrgID),
 		v.Released, v.SourceOnly, v.Form.TLP, string(form), tx.now, tx.now)
 	if err != nil {
 		return fmt.Errorf("create report version: %w", err)

@@ -57,7 +57,7 @@ CREATE TABLE report_versions (
     stage         TEXT NOT NULL CHECK (stage IN ('operator', 'ceptoar', 'ministry')),
     status        TEXT NOT NULL CHECK (status IN ('draft', 'submitted')),
     org_id        INTEGER NOT NULL REFERENCES organisations(id),
-    author_id     INTEGER NOT NULL REFERENCES people(id),
+    author_id     INTEGER REFERENCES people(id), -- empty for imported or generated versions
     to_org_id     INTEGER REFERENCES organisations(id),
     released      BOOLEAN NOT NULL DEFAULT FALSE,
     source_only   BOOLEAN NOT NULL DEFAULT FALSE,
