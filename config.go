@@ -1,6 +1,7 @@
 package kyoyu
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
@@ -33,7 +34,9 @@ type Config struct {
 	// AttachmentLimit is the largest attachment accepted, in bytes.
 	AttachmentLimit int64
 	// SecretKey (32 bytes, hex) encrypts quarantined samples at rest and
-	// signs links; every server on one database needs the same key.
+	// signs links; every server on one database needs the same key. Empty:
+	// the key is generated on first use and kept in the database, so all
+	// servers on it share it (see docs/QUARANTINE.md).
 	SecretKey string
 }
 
@@ -93,6 +96,12 @@ func (c *Config) Validate() error {
 	}
 	if c.AttachmentLimit < 1024 {
 		return fmt.Errorf("--attachment-limit %d: at least 1024 bytes", c.AttachmentLimit)
+	}
+	if c.SecretKey != "" {
+		// Never echo the key: the message names only what is wrong.
+		if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {
+			return fmt.Errorf("--secret-key: want 64 hexadecimal characters (32 bytes), e.g. from `openssl rand -hex 32`")
+		}
 	}
 	switch c.LogLevel {
 	case "":

@@ -89,7 +89,10 @@ func (h *Handler) checkCSRF(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		r.Body = http.MaxBytesReader(w, r.Body, h.bodyLimit(r))
+		if h.uploadTooLarge(w, r) { // attachment_upload.go
+			return
+		}
 		got := r.PostFormValue("csrf_token")
 		want := anonCSRF(r)
 		pr := principal(r)

@@ -56,7 +56,6 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /signin/mfa", h.mfa)
 	m.HandleFunc("POST /signout", h.signedIn(h.signOut))
 	m.HandleFunc("GET /{$}", h.signedIn(h.home))
-	m.HandleFunc("GET /reports", h.signedIn(h.placeholder("reports-page", "reports.title", "reports.help")))
 	m.HandleFunc("GET /advisories", h.signedIn(h.placeholder("advisories-page", "advisories.title", "advisories.help")))
 	m.HandleFunc("GET /directory", h.signedIn(h.directory))
 	m.HandleFunc("GET /account", h.signedIn(h.account))

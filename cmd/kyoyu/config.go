@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,13 @@ func serveFlags(fs *flag.FlagSet, cfg *kyoyu.Config) {
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("KYOYU_TLS_KEY", ""), "TLS key file (KYOYU_TLS_KEY)")
 	ttl, _ := time.ParseDuration(env("KYOYU_SESSION_TTL", "8h"))
 	fs.DurationVar(&cfg.SessionTTL, "session-ttl", ttl, "idle lifetime of a browser session (KYOYU_SESSION_TTL)")
+	fs.StringVar(&cfg.SecretKey, "secret-key", env("KYOYU_SECRET_KEY", ""),
+		"64 hex characters sealing quarantined samples; prefer KYOYU_SECRET_KEY (flags show in ps); empty: kept in the database")
+	limit, err := strconv.ParseInt(env("KYOYU_ATTACHMENT_LIMIT", "0"), 10, 64)
+	if err != nil {
+		limit = -1 // refused by Validate, rather than silently replaced by the default
+	}
+	fs.Int64Var(&cfg.AttachmentLimit, "attachment-limit", limit, "largest attachment in bytes, default 20 MiB (KYOYU_ATTACHMENT_LIMIT)")
 }
 
 func env(key, def string) string {
