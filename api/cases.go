@@ -180,7 +180,9 @@ func (h *Handler) visibleCase(r *http.Request) (*kyoyu.Case, policy.Decision, er
 	if err != nil {
 		return nil, policy.Decision{}, err
 	}
-	return h.db.Case(r.Context(), viewer(r), id)
+	// Opened through the reporting service, which audits reads of RED and
+	// AMBER material.
+	return h.reports.Open(r.Context(), principal(r), clientIP(r), id)
 }
 
 // CaseDetail is a case with whether the caller may know its real source.

@@ -339,7 +339,18 @@ func (s *Service) Submit(ctx context.Context, pr *account.Principal, ip string, 
 		if received != nil {
 			ids = ids.withContact(received.Form.Reporter)
 		}
-		if leaks := Leaks(ver.Form, ids); len(leaks) > 0 {
+		leaks := Leaks(ver.Form, ids)
+		// File names go up with the report too: 東和電力_報道発表.pdf names its source.
+		atts, err := s.DB.Attachments(ctx, v, ver.ID)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, a := range atts {
+			if names := Leaks(kyoyu.ReportForm{Description: a.Filename}, ids); len(names) > 0 {
+				leaks["attachments"] = "identifies_source"
+			}
+		}
+		if len(leaks) > 0 {
 			return nil, "", &kyoyu.Error{Code: kyoyu.EINVALID, Message: "report.not_anonymised", Fields: leaks}
 		}
 		sub.ToOrgID, sub.Status, sub.Label = ref.Ministry, kyoyu.CaseAtMinistry, ver.Form.OperatorName

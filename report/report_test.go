@@ -468,3 +468,43 @@ func TestReadsOfRedAndAmberAreAudited(t *testing.T) {
 		}
 	})
 }
+
+// An attachment whose file name names the operator may not go up from the
+// secretariat, however well the form is anonymised.
+func TestAttachmentNamesAreCheckedForLeaks(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := setup(t, db)
+		_, draft, err := w.svc.Start(ctx, w.reporter, "192.0.2.1", report.StartInput{Route: kyoyu.RouteCEPTOAR, Form: form("green")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		att, err := w.svc.AddAttachment(ctx, w.reporter, "192.0.2.1", draft.ID, report.Upload{Filename: "東和電力_報道発表.txt", ContentType: "text/plain", Data: []byte("報道発表")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ver, _, err := w.svc.Submit(ctx, w.reporter, "192.0.2.1", draft.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anon, err := w.svc.TakeUp(ctx, w.secretariat, "192.0.2.3", ver.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		carried, err := w.svc.CarryAttachment(ctx, w.secretariat, "192.0.2.3", anon.ID, att.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = w.svc.Submit(ctx, w.secretariat, "192.0.2.3", anon.ID)
+		var ke *kyoyu.Error
+		if !errors.As(err, &ke) || ke.Fields["attachments"] != "identifies_source" {
+			t.Fatalf("leaky file name: %v", err)
+		}
+		if err := w.svc.DeleteAttachment(ctx, w.secretariat, "192.0.2.3", anon.ID, carried.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.svc.Submit(ctx, w.secretariat, "192.0.2.3", anon.ID); err != nil {
+			t.Fatalf("after removing the attachment: %v", err)
+		}
+	})
+}

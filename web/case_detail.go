@@ -1,11 +1,9 @@
 package web
 
 import (
-	"context"
 	"net/http"
 
 	"kyoyu"
-	"kyoyu/policy"
 )
 
 // caseHeader is what a case page says about the case itself.
@@ -106,10 +104,13 @@ func newCaseVersionRow(lang string, c *kyoyu.Case, v *kyoyu.ReportVersion, names
 	return row
 }
 
-// loadCase reads a case and its versions as the viewer may see them; a
-// case the viewer may not see is not found, like one that does not exist.
-func (h *Handler) loadCase(ctx context.Context, v policy.Viewer, id int64) (*kyoyu.Case, []*kyoyu.ReportVersion, error) {
-	c, _, err := h.db.Case(ctx, v, id)
+// loadCase reads a case and its versions as the person may see them
+// (opening it through the reporting service, which audits reads of RED and
+// AMBER material); a case they may not see is not found, like one that
+// does not exist.
+func (h *Handler) loadCase(r *http.Request, id int64) (*kyoyu.Case, []*kyoyu.ReportVersion, error) {
+	ctx, v := r.Context(), caseViewerOf(r)
+	c, _, err := h.reports.Open(ctx, principal(r), ClientIP(r), id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -129,7 +130,7 @@ func (h *Handler) caseDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	c, vers, err := h.loadCase(ctx, caseViewerOf(r), id)
+	c, vers, err := h.loadCase(r, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -225,7 +226,7 @@ func (h *Handler) caseAndVersion(w http.ResponseWriter, r *http.Request) (*kyoyu
 		h.notFound(w, r)
 		return nil, nil, nil, false
 	}
-	c, vers, err := h.loadCase(r.Context(), caseViewerOf(r), id)
+	c, vers, err := h.loadCase(r, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return nil, nil, nil, false

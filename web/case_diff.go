@@ -44,7 +44,7 @@ func (h *Handler) caseDiff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	c, vers, err := h.loadCase(ctx, caseViewerOf(r), id)
+	c, vers, err := h.loadCase(r, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
