@@ -88,7 +88,10 @@ func (c *Config) Validate() error {
 	if c.FollowUpWait == 0 {
 		c.FollowUpWait = 72 * time.Hour
 	}
-	if c.FollowUpWait < time.Minute {
+	if c.FollowUpWait < 0 {
+		return fmt.Errorf("--follow-up-wait / KYOYU_FOLLOW_UP_WAIT: want a duration such as 72h")
+	}
+	if c.FollowUpWait < 0 || (c.FollowUpWait > 0 && c.FollowUpWait < time.Minute) {
 		return fmt.Errorf("--follow-up-wait %s: at least 1m", c.FollowUpWait)
 	}
 	if c.AttachmentLimit == 0 {

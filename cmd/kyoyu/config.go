@@ -38,6 +38,13 @@ func serveFlags(fs *flag.FlagSet, cfg *kyoyu.Config) {
 		limit = -1 // refused by Validate, rather than silently replaced by the default
 	}
 	fs.Int64Var(&cfg.AttachmentLimit, "attachment-limit", limit, "largest attachment in bytes, default 20 MiB (KYOYU_ATTACHMENT_LIMIT)")
+	fs.StringVar(&cfg.CaseNumberFormat, "case-number-format", env("KYOYU_CASE_NUMBER_FORMAT", "JP-{year}-{seq:5}"),
+		"case numbers (識別番号): {year} of receipt in JST, {seq} or zero-padded {seq:5} (KYOYU_CASE_NUMBER_FORMAT)")
+	wait, err := time.ParseDuration(env("KYOYU_FOLLOW_UP_WAIT", "72h"))
+	if err != nil {
+		wait = -1 // refused by Validate, naming the flag
+	}
+	fs.DurationVar(&cfg.FollowUpWait, "follow-up-wait", wait, "when a promised follow-up report is overdue (KYOYU_FOLLOW_UP_WAIT)")
 }
 
 func env(key, def string) string {
