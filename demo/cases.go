@@ -105,6 +105,7 @@ func LoadCases(ctx context.Context, db *store.DB, cfg kyoyu.Config, argon accoun
 	if err != nil {
 		return fmt.Errorf("demo report: %w", err)
 	}
+	f = fu.Form
 	f.SystemStatus, f.Outlook = "recovered", "completed"
 	f.Lessons = "保守用VPNの多要素認証化と、脆弱性情報の確認手順を見直した。"
 	if _, err := svc.SaveDraft(ctx, towa, ip, fu.ID, f); err != nil {
