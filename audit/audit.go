@@ -33,11 +33,14 @@ type Entry struct {
 	Action           string    `json:"action"`
 	ObjectType       string    `json:"object_type,omitempty"`
 	ObjectID         string    `json:"object_id,omitempty"`
-	Outcome          string    `json:"outcome"`
-	Detail           string    `json:"detail,omitempty"`
-	IP               string    `json:"ip,omitempty"`
-	PrevHash         string    `json:"prev_hash"`
-	Hash             string    `json:"hash"`
+	// ItemID is the shareable item (case, advisory) the entry is about, so
+	// audit views can show it only to those the sharing-range rule allows.
+	ItemID   int64  `json:"item_id,omitempty"`
+	Outcome  string `json:"outcome"`
+	Detail   string `json:"detail,omitempty"`
+	IP       string `json:"ip,omitempty"`
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
 }
 
 // Seal sets e.PrevHash and e.Hash, chaining e after prev.
@@ -52,7 +55,7 @@ func (e *Entry) compute() string {
 	fields := []any{
 		e.Seq, e.At.UTC().Format("2006-01-02T15:04:05.000Z"),
 		e.PersonID, e.PersonEmail, e.OrganisationID, e.OrganisationName,
-		e.Action, e.ObjectType, e.ObjectID, e.Outcome, e.Detail, e.IP, e.PrevHash,
+		e.Action, e.ObjectType, e.ObjectID, e.Outcome, e.Detail, e.IP, e.PrevHash, e.ItemID,
 	}
 	b, _ := json.Marshal(fields) // cannot fail on these types
 	sum := sha256.Sum256(b)

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"kyoyu"
 	"kyoyu/audit"
+	"kyoyu/policy"
 )
 
 // appendAudit adds one entry to the hash chain inside tx. The write lock
@@ -18,6 +20,13 @@ func (tx *Tx) appendAudit(ctx context.Context, e audit.Entry) error {
 		if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(4247002)`); err != nil {
 			return fmt.Errorf("audit: lock: %w", err)
 		}
+	}
+	if e.ItemID == 0 {
+		id, err := tx.itemOf(ctx, e.ObjectType, e.ObjectID)
+		if err != nil {
+			return fmt.Errorf("audit: item of %s %s: %w", e.ObjectType, e.ObjectID, err)
+		}
+		e.ItemID = id
 	}
 	var seq int64
 	prev := audit.Genesis
@@ -31,10 +40,10 @@ func (tx *Tx) appendAudit(ctx context.Context, e audit.Entry) error {
 	}
 	e.Seal(prev)
 	if _, err := tx.exec(ctx, `INSERT INTO audit_log (seq, at, person_id, person_email, organisation_id,
-		organisation_name, action, object_type, object_id, outcome, detail, ip, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		organisation_name, action, object_type, object_id, item_id, outcome, detail, ip, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, e.At, nullID(e.PersonID), e.PersonEmail, nullID(e.OrganisationID), e.OrganisationName,
-		e.Action, e.ObjectType, e.ObjectID, e.Outcome, e.Detail, e.IP, e.PrevHash, e.Hash); err != nil {
+		e.Action, e.ObjectType, e.ObjectID, nullID(e.ItemID), e.Outcome, e.Detail, e.IP, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("audit: append: %w", err)
 	}
 	if _, err := tx.exec(ctx, `INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
@@ -42,6 +51,34 @@ func (tx *Tx) appendAudit(ctx context.Context, e audit.Entry) error {
 		return fmt.Errorf("audit: move head: %w", err)
 	}
 	return nil
+}
+
+// itemOf finds the shareable item an audited object belongs to (0 for
+// objects that are not part of one: people, tokens, the directory).
+func (tx *Tx) itemOf(ctx context.Context, objType, objID string) (int64, error) {
+	var q string
+	switch objType {
+	case "case":
+		q = `SELECT item_id FROM cases WHERE id = ?`
+	case "report_version":
+		q = `SELECT c.item_id FROM report_versions v JOIN cases c ON c.id = v.case_id WHERE v.id = ?`
+	case "attachment":
+		q = `SELECT c.item_id FROM attachments a JOIN cases c ON c.id = a.case_id WHERE a.id = ?`
+	case "item":
+		q = `SELECT id FROM items WHERE id = ?`
+	default:
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(objID, 10, 64)
+	if err != nil {
+		return 0, nil
+	}
+	var item int64
+	err = tx.queryRow(ctx, q, id).Scan(&item)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return item, err
 }
 
 // audit records what actor did, in tx.
@@ -76,6 +113,10 @@ type AuditFilter struct {
 	Action         string
 	BeforeSeq      int64 // keyset paging: entries with seq < BeforeSeq
 	Limit          int
+	// Viewer, when set, hides entries about items the viewer may not see,
+	// and entries by other organisations about items whose source the
+	// viewer may not know (who wrote an anonymised report names its source).
+	Viewer *policy.Viewer
 }
 
 // AuditEntries lists entries newest first.
@@ -98,6 +139,13 @@ func (db *DB) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry, e
 		q += ` AND seq < ?`
 		args = append(args, f.BeforeSeq)
 	}
+	if f.Viewer != nil {
+		where, wargs := policy.Where(*f.Viewer, "i")
+		src, sargs := policy.SourceVisible(*f.Viewer, "i")
+		q += ` AND (item_id IS NULL OR EXISTS (SELECT 1 FROM items i WHERE i.id = audit_log.item_id AND ` + where +
+			` AND (` + src + ` OR audit_log.organisation_id = ?)))`
+		args = append(append(append(args, wargs...), sargs...), f.Viewer.OrgID)
+	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
@@ -119,13 +167,13 @@ func (db *DB) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry, e
 }
 
 const auditColumns = `seq, at, person_id, person_email, organisation_id, organisation_name,
-	action, object_type, object_id, outcome, detail, ip, prev_hash, hash`
+	action, object_type, object_id, COALESCE(item_id, 0), outcome, detail, ip, prev_hash, hash`
 
 func scanAudit(rows *sql.Rows) (audit.Entry, error) {
 	var e audit.Entry
 	var pid, oid sql.NullInt64
 	err := rows.Scan(&e.Seq, &e.At, &pid, &e.PersonEmail, &oid, &e.OrganisationName,
-		&e.Action, &e.ObjectType, &e.ObjectID, &e.Outcome, &e.Detail, &e.IP, &e.PrevHash, &e.Hash)
+		&e.Action, &e.ObjectType, &e.ObjectID, &e.ItemID, &e.Outcome, &e.Detail, &e.IP, &e.PrevHash, &e.Hash)
 	e.PersonID, e.OrganisationID = pid.Int64, oid.Int64
 	e.At = e.At.UTC()
 	return e, err

@@ -8,6 +8,7 @@ import (
 	"kyoyu"
 	"kyoyu/account"
 	"kyoyu/audit"
+	"kyoyu/policy"
 	"kyoyu/store"
 )
 
@@ -25,15 +26,18 @@ type auditView struct {
 
 // auditScope narrows the log to what the caller may read: NISC analysts
 // and system admins everything, an org admin their organisation's
-// entries, everyone else their own.
+// entries, everyone else their own — and, within that, entries about a
+// case or advisory only as the sharing-range rule lets the caller see it
+// (and who wrote an anonymised report only to those who may know its source).
 func auditScope(pr *account.Principal) (store.AuditFilter, string) {
+	v := policy.ViewerOf(pr.Person, pr.Organisation)
 	switch pr.Person.Role {
 	case kyoyu.RoleSystemAdmin, kyoyu.RoleNISCAnalyst:
-		return store.AuditFilter{}, "audit.scope_all"
+		return store.AuditFilter{Viewer: &v}, "audit.scope_all"
 	case kyoyu.RoleOrgAdmin:
-		return store.AuditFilter{OrganisationID: pr.Organisation.ID}, "audit.scope_org"
+		return store.AuditFilter{OrganisationID: pr.Organisation.ID, Viewer: &v}, "audit.scope_org"
 	}
-	return store.AuditFilter{PersonID: pr.Person.ID}, "audit.scope_own"
+	return store.AuditFilter{PersonID: pr.Person.ID, Viewer: &v}, "audit.scope_own"
 }
 
 // auditLog shows the audit log newest first, a page at a time: ?before=SEQ
