@@ -508,3 +508,45 @@ func TestAttachmentNamesAreCheckedForLeaks(t *testing.T) {
 		}
 	})
 }
+
+// A report that promises more and is not followed in time makes the case
+// overdue for NISC and reminds the originator and the ministry, once.
+func TestOverdueFollowUpReminds(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := setup(t, db)
+		c, draft, err := w.svc.Start(ctx, w.reporter, "192.0.2.1", report.StartInput{Route: kyoyu.RouteMinistry, Form: form("amber")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.submitThrough(t, draft, w.liaison)
+		if n, err := w.svc.RemindOverdue(ctx); err != nil || n != 0 {
+			t.Fatalf("reminded %d too early (%v)", n, err)
+		}
+		real := db.Now
+		db.Now = func() time.Time { return real().Add(w.svc.Cfg.FollowUpWait + time.Hour) }
+		defer func() { db.Now = real }()
+		page, err := db.ListCases(ctx, view(w.analyst), store.CaseFilter{Overdue: true})
+		if err != nil || page.Total != 1 || !page.Cases[0].Overdue {
+			t.Fatalf("NISC's overdue list: %+v %v", page, err)
+		}
+		if n, err := w.svc.RemindOverdue(ctx); err != nil || n != 1 {
+			t.Fatalf("reminded %d cases (%v), want 1", n, err)
+		}
+		if n, _ := w.svc.RemindOverdue(ctx); n != 0 {
+			t.Errorf("reminded again: %d", n)
+		}
+		for _, p := range []*account.Principal{w.reporter, w.liaison} {
+			ns, _ := db.Notifications(ctx, view(p), 10)
+			if !slices.ContainsFunc(ns, func(n store.Notification) bool {
+				return n.Kind == "notify.follow_up_overdue" && n.Link == fmt.Sprintf("/cases/%d", c.ID)
+			}) {
+				t.Errorf("%s not reminded: %+v", p.Person.Email, ns)
+			}
+		}
+		// Nobody outside the range is told.
+		if ns, _ := db.Notifications(ctx, view(w.other), 10); len(ns) != 0 {
+			t.Errorf("an outsider was notified: %+v", ns)
+		}
+	})
+}
