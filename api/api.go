@@ -57,6 +57,11 @@ var Routes = []string{
 	"GET /api/v1/cases/{id}/versions/{vid}",
 	"GET /api/v1/cases/{id}/diff",
 	"POST /api/v1/cases/{id}/follow-up",
+	"GET /api/v1/cases/{id}/consent-requests",
+	"POST /api/v1/cases/{id}/consent-requests",
+	"POST /api/v1/cases/{id}/consent-requests/{rid}/answer",
+	"GET /api/v1/cases/{id}/partners",
+	"PUT /api/v1/cases/{id}/partners",
 	"POST /api/v1/reports",
 	"GET /api/v1/reports/drafts",
 	"PUT /api/v1/reports/drafts/{vid}",
@@ -81,6 +86,11 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /api/v1/cases/{id}/versions/{vid}", h.authed(h.getVersion))
 	h.mux.HandleFunc("GET /api/v1/cases/{id}/diff", h.authed(h.diff))
 	h.mux.HandleFunc("POST /api/v1/cases/{id}/follow-up", h.authed(h.followUp))
+	h.mux.HandleFunc("GET /api/v1/cases/{id}/consent-requests", h.authed(h.listConsentRequests))
+	h.mux.HandleFunc("POST /api/v1/cases/{id}/consent-requests", h.authed(h.requestWidening))
+	h.mux.HandleFunc("POST /api/v1/cases/{id}/consent-requests/{rid}/answer", h.authed(h.answerConsent))
+	h.mux.HandleFunc("GET /api/v1/cases/{id}/partners", h.authed(h.getPartners))
+	h.mux.HandleFunc("PUT /api/v1/cases/{id}/partners", h.authed(h.setPartners))
 	h.mux.HandleFunc("POST /api/v1/reports", h.authed(h.startReport))
 	h.mux.HandleFunc("GET /api/v1/reports/drafts", h.authed(h.drafts))
 	h.mux.HandleFunc("PUT /api/v1/reports/drafts/{vid}", h.authed(h.saveDraft))

@@ -297,7 +297,7 @@ func routeQueryCases(path, name string) []queryCase {
 
 // concrete fills a route's path parameters with placeholder ids.
 func concrete(path string) string {
-	return strings.NewReplacer("{id}", "1", "{vid}", "1").Replace(path)
+	return strings.NewReplacer("{id}", "1", "{vid}", "1", "{rid}", "1").Replace(path)
 }
 
 func TestOpenAPIResponsesMatchSchemas(t *testing.T) {

@@ -193,9 +193,10 @@ func TestReportingRoutesThroughAPI(t *testing.T) {
 			t.Errorf("bad parameters: %d %s", a.status, a.body)
 		}
 
-		// Every route that names an object or acts was reached.
+		// Every route that names an object or acts was reached (the sharing
+		// routes in consent_test.go, which checks the same).
 		for _, route := range api.Routes {
-			if (strings.Contains(route, "{") || !strings.HasPrefix(route, "GET ")) && !c.reached[route] {
+			if (strings.Contains(route, "{") || !strings.HasPrefix(route, "GET ")) && !c.reached[route] && !sharingRoutes[route] {
 				t.Errorf("%s was never answered with success", route)
 			}
 		}

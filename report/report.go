@@ -280,6 +280,24 @@ func (s *Service) FollowUp(ctx context.Context, pr *account.Principal, ip string
 	}
 	f := last.Form
 	f.ReportedAt = nil
+	// Start from the case's range as it stands now — widened with consent,
+	// or narrowed by a forwarder — not from the originator's last form, so
+	// a follow-up neither undoes a consent nor silently widens again.
+	ref, err := s.DB.CaseRef(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	item, err := s.DB.ItemState(ctx, ref.ItemID)
+	if err != nil {
+		return nil, err
+	}
+	f.TLP, f.Recipients = string(item.TLP), item.Recipients
+	f.ConcernedSectors = nil
+	for _, sec := range item.Sectors {
+		if sec != f.Sector {
+			f.ConcernedSectors = append(f.ConcernedSectors, sec)
+		}
+	}
 	out := &kyoyu.ReportVersion{CaseID: caseID, ReportNumber: maxNumber + 1, Stage: last.Stage, OrgID: pr.Organisation.ID,
 		AuthorID: pr.Person.ID, SourceOnly: last.SourceOnly, Form: f}
 	if err := s.DB.AddVersion(ctx, actor(pr, ip), out); err != nil {

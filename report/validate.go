@@ -131,11 +131,20 @@ func (s *Service) validate(ctx context.Context, f kyoyu.ReportForm, received *ky
 	}
 	if received != nil {
 		in := received.Form
-		if policy.TLP(f.TLP).Valid() && policy.Widens(policy.TLP(in.TLP), policy.TLP(f.TLP)) {
+		// What the item's range already allows is not widening: the range
+		// as received, or wider where the originator consented since
+		// (consent.go). Without a grant the item is never wider than what
+		// was received, since each submission can only narrow it.
+		item, err := s.itemOf(ctx, received.CaseID)
+		if err != nil {
+			p["form"] = "internal"
+			return p
+		}
+		if tlp := policy.TLP(f.TLP); tlp.Valid() && policy.Widens(policy.TLP(in.TLP), tlp) && policy.Widens(item.TLP, tlp) {
 			p["tlp"] = "widens"
 		}
 		for _, r := range f.Recipients {
-			if !slices.Contains(in.Recipients, r) {
+			if !slices.Contains(in.Recipients, r) && !slices.Contains(item.Recipients, r) {
 				p["recipients"] = "widens"
 			}
 		}
@@ -144,7 +153,7 @@ func (s *Service) validate(ctx context.Context, f kyoyu.ReportForm, received *ky
 				p["excluded"] = "lifts_exclusion"
 			}
 		}
-		had := append([]string{in.Sector}, in.ConcernedSectors...)
+		had := append(append([]string{in.Sector}, in.ConcernedSectors...), item.Sectors...)
 		if f.Sector != "" && !slices.Contains(had, f.Sector) {
 			p["sector"] = "widens"
 		}
@@ -155,6 +164,15 @@ func (s *Service) validate(ctx context.Context, f kyoyu.ReportForm, received *ky
 		}
 	}
 	return p
+}
+
+// itemOf reads the item of a case as the rule sees it.
+func (s *Service) itemOf(ctx context.Context, caseID int64) (policy.Item, error) {
+	ref, err := s.DB.CaseRef(ctx, caseID)
+	if err != nil {
+		return policy.Item{}, err
+	}
+	return s.DB.ItemState(ctx, ref.ItemID)
 }
 
 // codes returns the valid codes of each classification kind of a version,

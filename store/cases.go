@@ -238,7 +238,10 @@ func (tx *Tx) updateItem(ctx context.Context, id int64, it policy.Item) error {
 		string(it.TLP), it.Shared, it.Anonymised, tx.now, id); err != nil {
 		return fmt.Errorf("update item: %w", err)
 	}
-	for _, rel := range []string{policy.RelRecipient, policy.RelPartner, policy.RelRecipientMinistry, policy.RelSource} {
+	// Analysis partners are NISC's choice (SetPartners), never a
+	// submission's: a submission computed from an older read must not
+	// bring back a partner NISC has just let go.
+	for _, rel := range []string{policy.RelRecipient, policy.RelRecipientMinistry, policy.RelSource} {
 		if _, err := tx.exec(ctx, `DELETE FROM item_orgs WHERE item_id = ? AND relation = ?`, id, rel); err != nil {
 			return err
 		}
@@ -246,6 +249,7 @@ func (tx *Tx) updateItem(ctx context.Context, id int64, it policy.Item) error {
 	if _, err := tx.exec(ctx, `DELETE FROM item_sectors WHERE item_id = ?`, id); err != nil {
 		return err
 	}
+	it.Partners = nil
 	return tx.setItemRelations(ctx, id, it)
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 
 	"kyoyu"
@@ -53,6 +54,8 @@ type caseDetailView struct {
 	CanFollowUp bool
 	NextReport  int
 	DraftID     int64 // the viewer's organisation's open draft of this case
+	// Consent is the sharing-range section (case_consent.go), rendered.
+	Consent template.HTML
 }
 
 // ReportN is "第N報".
@@ -172,6 +175,10 @@ func (h *Handler) caseDetail(w http.ResponseWriter, r *http.Request) {
 	// Only the originating organisation writes follow-ups, once NISC has
 	// numbered the case; an open draft is finished first.
 	v.CanFollowUp = c.OriginatorOrgID == pr.Organisation.ID && c.CaseNumber != "" && v.DraftID == 0
+	if v.Consent, err = h.consentHTML(r, c); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.render(w, r, http.StatusOK, "case_detail", v)
 }
 

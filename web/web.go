@@ -72,6 +72,7 @@ func (h *Handler) routes() {
 	// Each flow registers its own routes, in its own files.
 	h.reportFormRoutes() // report_*.go: writing, sending on, anonymising
 	h.caseRoutes()       // case_*.go: inbox, search, case pages, versions, print
+	h.consentRoutes()    // case_consent.go: widening with consent, analysis partners
 	h.attachmentRoutes() // attachment_*.go: 別紙 and quarantined samples
 	h.publicRoutes()     // public.go: WHITE material for anyone, page and feed
 }
