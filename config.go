@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -38,6 +39,18 @@ type Config struct {
 	// the key is generated on first use and kept in the database, so all
 	// servers on it share it (see docs/QUARANTINE.md).
 	SecretKey string
+
+	// Outgoing e-mail (docs/OUTBOX.md). No SMTPHost: no e-mail is sent, and
+	// e-mail jobs wait for a server that has one.
+	SMTPHost     string
+	SMTPPort     int    // default by mode: 25, 587 (starttls), 465 (tls)
+	SMTPMode     string // none, starttls (default) or tls (implicit TLS)
+	SMTPUsername string // PLAIN or LOGIN authentication when set
+	SMTPPassword string
+	SMTPFrom     string // From: of every message, e.g. "Kyoyu <kyoyu@example.go.jp>"
+	// WebhookSecret signs deliveries to endpoints registered without a
+	// secret of their own.
+	WebhookSecret string
 }
 
 // DefaultDB is the embedded database used when no --db is given.
@@ -106,6 +119,12 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--secret-key: want 64 hexadecimal characters (32 bytes), e.g. from `openssl rand -hex 32`")
 		}
 	}
+	if err := c.validateSMTP(); err != nil {
+		return err
+	}
+	if c.WebhookSecret != "" && len(c.WebhookSecret) < 32 {
+		return fmt.Errorf("--webhook-secret / KYOYU_WEBHOOK_SECRET: at least 32 characters, e.g. from `openssl rand -hex 32`")
+	}
 	switch c.LogLevel {
 	case "":
 		c.LogLevel = "info"
@@ -114,6 +133,54 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
 	}
 	return nil
+}
+
+// validateSMTP checks the e-mail settings together, so a server never
+// starts with settings that could only fail when the first mail goes out.
+func (c *Config) validateSMTP() error {
+	if c.SMTPPort < 0 || c.SMTPPort > 65535 {
+		return fmt.Errorf("--smtp-port / KYOYU_SMTP_PORT: want a port number from 1 to 65535")
+	}
+	if c.SMTPHost == "" {
+		if c.SMTPUsername != "" || c.SMTPPassword != "" || c.SMTPFrom != "" || c.SMTPPort != 0 {
+			return fmt.Errorf("--smtp-host / KYOYU_SMTP_HOST is empty but other SMTP settings are set: name the mail server, or unset them")
+		}
+		return nil
+	}
+	if strings.ContainsAny(c.SMTPHost, " :/@") {
+		return fmt.Errorf("--smtp-host %q: want a host name or address without port (use --smtp-port)", c.SMTPHost)
+	}
+	switch c.SMTPMode {
+	case "":
+		c.SMTPMode = "starttls"
+	case "none", "starttls", "tls":
+	default:
+		return fmt.Errorf("--smtp-mode %q: want none, starttls or tls", c.SMTPMode)
+	}
+	if c.SMTPPort == 0 {
+		c.SMTPPort = map[string]int{"none": 25, "starttls": 587, "tls": 465}[c.SMTPMode]
+	}
+	if (c.SMTPUsername == "") != (c.SMTPPassword == "") {
+		return fmt.Errorf("--smtp-username and --smtp-password (KYOYU_SMTP_PASSWORD) go together")
+	}
+	if c.SMTPUsername != "" && c.SMTPMode == "none" && !isLoopback(c.SMTPHost) {
+		return fmt.Errorf("--smtp-mode none would send the SMTP password in clear to %s: use starttls or tls", c.SMTPHost)
+	}
+	if c.SMTPFrom == "" {
+		return fmt.Errorf("--smtp-from / KYOYU_SMTP_FROM: the sender address is required to send e-mail, e.g. \"Kyoyu <kyoyu@example.go.jp>\"")
+	}
+	if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+		return fmt.Errorf("--smtp-from %q: not an e-mail address: %v", c.SMTPFrom, err)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // ParseDB splits a --db value into its driver ("sqlite" or "postgres") and

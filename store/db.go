@@ -77,6 +77,9 @@ type Tx struct {
 	tx  *sql.Tx
 	db  *DB
 	now time.Time // one time for everything the transaction writes
+	// hooked marks the webhook events already queued in this transaction,
+	// so one event told to many people of an organisation is POSTed once.
+	hooked map[string]bool
 }
 
 // Update runs fn in a write transaction, committing if it returns nil.

@@ -28,11 +28,35 @@ func (tx *Tx) notify(ctx context.Context, n Notification) error {
 	if n.Params == nil {
 		params = []byte("{}")
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO notifications (person_id, item_id, kind, link, params, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		n.PersonID, nullID(n.ItemID), n.Kind, n.Link, string(params), tx.now); err != nil {
+	id, err := tx.insert(ctx, `INSERT INTO notifications (person_id, item_id, kind, link, params, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		n.PersonID, nullID(n.ItemID), n.Kind, n.Link, string(params), tx.now)
+	if err != nil {
 		return fmt.Errorf("notify person %d: %w", n.PersonID, err)
 	}
-	return nil
+	// The e-mail and webhooks commit with the notification, or not at all;
+	// the outbox sends them afterwards (docs/OUTBOX.md).
+	if _, err := tx.enqueue(ctx, NewJob{Kind: JobEmail, DedupeKey: fmt.Sprintf("email:notification:%d", id),
+		Payload: EmailJob{NotificationID: id}}); err != nil {
+		return err
+	}
+	return tx.queueWebhooks(ctx, id, n)
+}
+
+// Notification returns one notification by id, for the outbox, which
+// checks that its person may still see the item before telling them.
+func (db *DB) Notification(ctx context.Context, id int64) (*Notification, error) {
+	var n Notification
+	var params string
+	var read sqlNullTime
+	err := db.queryRow(ctx, `SELECT id, person_id, COALESCE(item_id, 0), kind, link, params, created_at, read_at FROM notifications WHERE id = ?`, id).
+		Scan(&n.ID, &n.PersonID, &n.ItemID, &n.Kind, &n.Link, &params, &n.CreatedAt, &read)
+	if err != nil {
+		return nil, fmt.Errorf("notification %d: %w", id, db.mapErr(err))
+	}
+	_ = json.Unmarshal([]byte(params), &n.Params)
+	n.CreatedAt = n.CreatedAt.UTC()
+	n.ReadAt = read.ptr()
+	return &n, nil
 }
 
 // Notify stores notifications on their own (reminders and the like).

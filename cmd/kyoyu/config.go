@@ -45,6 +45,23 @@ func serveFlags(fs *flag.FlagSet, cfg *kyoyu.Config) {
 		wait = -1 // refused by Validate, naming the flag
 	}
 	fs.DurationVar(&cfg.FollowUpWait, "follow-up-wait", wait, "when a promised follow-up report is overdue (KYOYU_FOLLOW_UP_WAIT)")
+	outboxFlags(fs, cfg)
+}
+
+// outboxFlags adds the settings of outgoing e-mail and webhooks.
+func outboxFlags(fs *flag.FlagSet, cfg *kyoyu.Config) {
+	fs.StringVar(&cfg.SMTPHost, "smtp-host", env("KYOYU_SMTP_HOST", ""), "mail server for notification e-mail; empty: no e-mail (KYOYU_SMTP_HOST)")
+	port, err := strconv.Atoi(env("KYOYU_SMTP_PORT", "0"))
+	if err != nil {
+		port = -1 // refused by Validate, naming the flag
+	}
+	fs.IntVar(&cfg.SMTPPort, "smtp-port", port, "mail server port; default 587, 465 with tls, 25 with none (KYOYU_SMTP_PORT)")
+	fs.StringVar(&cfg.SMTPMode, "smtp-mode", env("KYOYU_SMTP_MODE", ""), "none, starttls (default) or tls (KYOYU_SMTP_MODE)")
+	fs.StringVar(&cfg.SMTPUsername, "smtp-username", env("KYOYU_SMTP_USERNAME", ""), "SMTP user name, PLAIN or LOGIN (KYOYU_SMTP_USERNAME)")
+	fs.StringVar(&cfg.SMTPPassword, "smtp-password", env("KYOYU_SMTP_PASSWORD", ""), "SMTP password; prefer KYOYU_SMTP_PASSWORD (flags show in ps)")
+	fs.StringVar(&cfg.SMTPFrom, "smtp-from", env("KYOYU_SMTP_FROM", ""), "sender of notification e-mail, e.g. \"Kyoyu <kyoyu@example.go.jp>\" (KYOYU_SMTP_FROM)")
+	fs.StringVar(&cfg.WebhookSecret, "webhook-secret", env("KYOYU_WEBHOOK_SECRET", ""),
+		"signs webhook deliveries to endpoints without their own secret; prefer KYOYU_WEBHOOK_SECRET")
 }
 
 func env(key, def string) string {

@@ -30,6 +30,8 @@ Commands:
   token create --user EMAIL create an API token (printed alone on the last line)
   audit verify              check the audit log's hash chain
   directory list|apply REV  show or apply revisions of the framework's directory
+  jobs list|retry ID        show the outbox (e-mail, webhooks); retry a dead job
+  webhook add|list|disable  register an organisation's webhook endpoints
   version                   print the version
 
 Every command takes --db (or KYOYU_DB): sqlite:PATH (default sqlite:data/kyoyu.db)
@@ -76,6 +78,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "directory":
 		s, r := sub()
 		return cmdDirectory(ctx, s, r, stdout, stderr)
+	case "jobs":
+		s, r := sub()
+		return cmdJobs(ctx, s, r, stdout, stderr)
+	case "webhook":
+		s, r := sub()
+		return cmdWebhook(ctx, s, r, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "kyoyu", version)
 		return nil

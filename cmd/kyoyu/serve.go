@@ -12,6 +12,7 @@ import (
 	"kyoyu"
 	"kyoyu/account"
 	"kyoyu/demo"
+	"kyoyu/outbox"
 	"kyoyu/report"
 	"kyoyu/server"
 )
@@ -78,6 +79,24 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 					}
 				}
 			}
+		}
+	}()
+	// The outbox: every server sends; leases keep two from sending one job.
+	worker := outbox.New(db, cfg, log)
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		worker.Run(workerCtx)
+	}()
+	// On the way out, let sends under way finish and be recorded (each is
+	// bounded) before the database closes.
+	defer func() {
+		stopWorker()
+		select {
+		case <-workerDone:
+		case <-time.After(90 * time.Second):
+			log.Warn("outbox: sends still under way at shutdown; their jobs will be retried")
 		}
 	}()
 	errc := make(chan error, 1)
