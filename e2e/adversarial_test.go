@@ -27,6 +27,12 @@ package e2e
 // run stays fast; KYOYU_ADVERSARIAL_FULL=1 gives it every item. The world,
 // the viewers and the reporting are shared; nothing else changes.
 //
+// The same world is then served by the real server (adversarial_http_test.go),
+// and the surfaces people use — the API, the pages, the public page and feed,
+// notifications and the audit log — are held to the oracle over HTTP, as
+// real people who sign in or hold API tokens. An HTTP surface is added to
+// (*httpWorld).surfaces() there, exactly like a store surface here.
+//
 // Every mismatch fails the test; the seed is in every message. Reproduce with
 //
 //	KYOYU_ADVERSARIAL_SEED=<seed> go test ./e2e -run Adversarial -v
@@ -339,6 +345,9 @@ type surface struct {
 	// perViewer, when set, asks the surface about that many of the world's
 	// items per viewer instead of all of them: for one-item-at-a-time surfaces.
 	perViewer int
+	// asAnonymous surfaces (the public page and feed) show every viewer
+	// what the anonymous visitor sees, and are held to that.
+	asAnonymous bool
 	// show returns what the surface shows v; ids are the items under check.
 	show func(ctx context.Context, db *store.DB, v policy.Viewer, ids []int64) (map[int64]policy.Decision, error)
 }
@@ -605,7 +614,11 @@ func seedCase(ctx context.Context, db *store.DB, it policy.Item, pools itemPools
 	// The names embed the item id, which is known only after the insert:
 	// seed with placeholders, then set them.
 	form := kyoyu.ReportForm{TLP: string(it.TLP), Description: "検証用の事案：外部からの侵入", Sector: "electricity"}
-	ver := kyoyu.ReportVersion{Stage: kyoyu.StageMinistry, Released: it.Shared, Form: form}
+	// The version that reaches NISC is the ministry's, written by the
+	// ministry as in the real flow: the pages name a version's writer, and
+	// a ministry-stage version written by the operator would name the
+	// source of an anonymised report on every page that lists versions.
+	ver := kyoyu.ReportVersion{Stage: kyoyu.StageMinistry, OrgID: ministry, Released: it.Shared, Form: form}
 	caseID, itemID, err := db.SeedCase(ctx, route, ministry, secretariat, "", "", it, []kyoyu.ReportVersion{ver})
 	if err != nil {
 		return 0, err
@@ -626,56 +639,71 @@ func TestAdversarialSurfaces(t *testing.T) {
 		built := time.Since(start)
 		total, steps := 0, newStepCount()
 		for _, s := range surfaces() {
-			rp := &reporter{t: t, seed: seed, check: s.name}
-			began, cases := time.Now(), 0
-			sample := newRand(seed + 1)
-			for _, v := range w.viewers {
-				ids := w.ids
-				if s.perViewer > 0 && s.perViewer < len(ids) && os.Getenv("KYOYU_ADVERSARIAL_FULL") != "1" {
-					ids = make([]int64, 0, s.perViewer)
-					for _, i := range sample.Perm(len(w.ids))[:s.perViewer] {
-						ids = append(ids, w.ids[i])
-					}
-				}
-				shown, err := s.show(ctx, db, v, ids)
-				if err != nil {
-					rp.mismatch("viewer %s: %v", describeViewer(v, w.orgName(v.OrgID)), err)
-					continue
-				}
-				for id := range shown {
-					if _, ok := w.items[id]; !ok || !slices.Contains(ids, id) {
-						rp.mismatch("viewer %s: shows item %d, which the test did not create or ask about", describeViewer(v, w.orgName(v.OrgID)), id)
-					}
-				}
-				for _, id := range ids {
-					it := w.items[id]
-					if s.kind != "" && it.Kind != s.kind || s.sharedOnly && !it.Shared {
-						if _, ok := shown[id]; ok {
-							rp.mismatch("viewer %s: item %d (%s) is outside what %s covers, yet shown", describeViewer(v, w.orgName(v.OrgID)), id, describeItem(it), s.name)
-						}
-						continue
-					}
-					cases++
-					got, want := shown[id], oracle(v, it)
-					if s.perViewer == 0 && s.kind == "" {
-						steps.add(v, it)
-					}
-					if !s.showsSource {
-						want.SeeSource = false
-					}
-					if got != want {
-						rp.mismatch("viewer %s; item %d %s: surface %s, oracle %s, policy.Decide %s (%s)",
-							describeViewer(v, w.orgName(v.OrgID)), id, describeItem(it), describeDecision(got), describeDecision(want),
-							describeDecision(policy.Decide(v, it)), why(v, it))
-					}
-				}
-			}
-			rp.done(cases, time.Since(began))
-			total += cases
+			total += checkSurface(ctx, t, seed, db, w, s, w.viewers, steps)
 		}
 		t.Logf("seed %d: %d organisations, %d viewers, %d items; %d (viewer, item) checks over %d surfaces; world built in %v, checked in %v",
 			seed, len(w.orgs), len(w.viewers), len(w.items), total, len(surfaces()), built.Round(time.Millisecond),
 			(time.Since(start) - built).Round(time.Millisecond))
 		steps.check(t, seed)
+		// The same world through the real server: the API, the pages, the
+		// feed, the audit log and notifications (adversarial_http_test.go).
+		t.Run("http", func(t *testing.T) { checkHTTPSurfaces(ctx, t, seed, db, w) })
 	})
+}
+
+// checkSurface holds one surface to the oracle for each of viewers and
+// returns how many (viewer, item) pairs it checked.
+func checkSurface(ctx context.Context, t *testing.T, seed uint64, db *store.DB, w *world, s surface, viewers []policy.Viewer, steps stepCount) int {
+	t.Helper()
+	rp := &reporter{t: t, seed: seed, check: s.name}
+	began, cases := time.Now(), 0
+	sample := newRand(seed + 1)
+	for _, v := range viewers {
+		ids := w.ids
+		if s.perViewer > 0 && s.perViewer < len(ids) && os.Getenv("KYOYU_ADVERSARIAL_FULL") != "1" {
+			ids = make([]int64, 0, s.perViewer)
+			for _, i := range sample.Perm(len(w.ids))[:s.perViewer] {
+				ids = append(ids, w.ids[i])
+			}
+		}
+		shown, err := s.show(ctx, db, v, ids)
+		if err != nil {
+			rp.mismatch("viewer %s: %v", describeViewer(v, w.orgName(v.OrgID)), err)
+			continue
+		}
+		for id := range shown {
+			if _, ok := w.items[id]; !ok || !slices.Contains(ids, id) {
+				rp.mismatch("viewer %s: shows item %d, which the test did not create or ask about", describeViewer(v, w.orgName(v.OrgID)), id)
+			}
+		}
+		// A public surface shows everyone what the anonymous visitor sees.
+		as := v
+		if s.asAnonymous {
+			as = policy.Anonymous
+		}
+		for _, id := range ids {
+			it := w.items[id]
+			if s.kind != "" && it.Kind != s.kind || s.sharedOnly && !it.Shared {
+				if _, ok := shown[id]; ok {
+					rp.mismatch("viewer %s: item %d (%s) is outside what %s covers, yet shown", describeViewer(v, w.orgName(v.OrgID)), id, describeItem(it), s.name)
+				}
+				continue
+			}
+			cases++
+			got, want := shown[id], oracle(as, it)
+			if s.perViewer == 0 && s.kind == "" {
+				steps.add(v, it)
+			}
+			if !s.showsSource {
+				want.SeeSource = false
+			}
+			if got != want {
+				rp.mismatch("viewer %s; item %d %s: surface %s, oracle %s, policy.Decide %s (%s)",
+					describeViewer(v, w.orgName(v.OrgID)), id, describeItem(it), describeDecision(got), describeDecision(want),
+					describeDecision(policy.Decide(as, it)), why(as, it))
+			}
+		}
+	}
+	rp.done(cases, time.Since(began))
+	return cases
 }
