@@ -29,6 +29,11 @@ type Config struct {
 	// CaseNumberFormat shapes case numbers (識別番号): {year} is the JST
 	// year of receipt, {seq} the number within it, {seq:5} zero-padded.
 	CaseNumberFormat string
+	// AdvisoryNumberFormat shapes advisory numbers like CaseNumberFormat.
+	AdvisoryNumberFormat string
+	// AckWait is how long an organisation may stay silent about an advisory
+	// before it is reminded to acknowledge receipt.
+	AckWait time.Duration
 	// FollowUpWait is how long after a report that promises more a
 	// follow-up is due before the case is overdue and people are reminded.
 	FollowUpWait time.Duration
@@ -97,6 +102,18 @@ func (c *Config) Validate() error {
 	}
 	if !strings.Contains(c.CaseNumberFormat, "{seq") {
 		return fmt.Errorf("--case-number-format %q: must contain {seq} (and usually {year})", c.CaseNumberFormat)
+	}
+	if c.AdvisoryNumberFormat == "" {
+		c.AdvisoryNumberFormat = "T{year}-{seq:4}"
+	}
+	if !strings.Contains(c.AdvisoryNumberFormat, "{seq") {
+		return fmt.Errorf("--advisory-number-format %q: must contain {seq}", c.AdvisoryNumberFormat)
+	}
+	if c.AckWait == 0 {
+		c.AckWait = 24 * time.Hour
+	}
+	if c.AckWait < time.Minute {
+		return fmt.Errorf("--ack-wait %s: at least 1m", c.AckWait)
 	}
 	if c.FollowUpWait == 0 {
 		c.FollowUpWait = 72 * time.Hour
@@ -211,8 +228,15 @@ func ParseDB(s string) (driver, dsn string, err error) {
 func redactURL(u *url.URL) string { return u.Redacted() }
 
 // FormatCaseNumber makes a case number from the configured format.
-func (c *Config) FormatCaseNumber(year, seq int) string {
-	s := strings.ReplaceAll(c.CaseNumberFormat, "{year}", fmt.Sprint(year))
+func (c *Config) FormatCaseNumber(year, seq int) string { return formatNumber(c.CaseNumberFormat, year, seq) }
+
+// FormatAdvisoryNumber makes an advisory number from the configured format.
+func (c *Config) FormatAdvisoryNumber(year, seq int) string {
+	return formatNumber(c.AdvisoryNumberFormat, year, seq)
+}
+
+func formatNumber(format string, year, seq int) string {
+	s := strings.ReplaceAll(format, "{year}", fmt.Sprint(year))
 	for w := 9; w >= 1; w-- {
 		s = strings.ReplaceAll(s, fmt.Sprintf("{seq:%d}", w), fmt.Sprintf("%0*d", w, seq))
 	}

@@ -266,3 +266,5 @@ func (t sqlNullTime) ptr() *time.Time {
 	u := t.Time.UTC()
 	return &u
 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
