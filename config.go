@@ -228,7 +228,9 @@ func ParseDB(s string) (driver, dsn string, err error) {
 func redactURL(u *url.URL) string { return u.Redacted() }
 
 // FormatCaseNumber makes a case number from the configured format.
-func (c *Config) FormatCaseNumber(year, seq int) string { return formatNumber(c.CaseNumberFormat, year, seq) }
+func (c *Config) FormatCaseNumber(year, seq int) string {
+	return formatNumber(c.CaseNumberFormat, year, seq)
+}
 
 // FormatAdvisoryNumber makes an advisory number from the configured format.
 func (c *Config) FormatAdvisoryNumber(year, seq int) string {

@@ -167,4 +167,3 @@ func (s *Service) FeedbackForCase(ctx context.Context, pr *account.Principal, ca
 	}
 	return out, nil
 }
-
