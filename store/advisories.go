@@ -244,8 +244,11 @@ func (db *DB) Advisory(ctx context.Context, v policy.Viewer, id int64) (*kyoyu.A
 	}
 	a.PublishedAt = pub.ptr()
 	q := `SELECT id, report_number, form FROM advisory_versions WHERE advisory_id = ?`
-	if v.Anonymous || a.IssuerOrgID != v.OrgID {
-		q += ` AND status = 'published'` // only the issuer reads its open draft
+	// Once published, everyone — the issuer too — reads the latest
+	// published version; a follow-up draft is read through AdvisoryDraft.
+	// Before, only the issuer reads its draft.
+	if a.Status == "published" || v.Anonymous || a.IssuerOrgID != v.OrgID {
+		q += ` AND status = 'published'`
 	}
 	var form string
 	if err := db.queryRow(ctx, q+` ORDER BY report_number DESC LIMIT 1`, id).Scan(&a.VersionID, &a.ReportNumber, &form); err != nil {
@@ -328,4 +331,16 @@ func (db *DB) AdvisorySources(ctx context.Context, advisoryID int64) ([]int64, e
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// OpenAdvisoryDraftID returns the id of the issuer's open draft of a
+// published advisory (a follow-up being written), or 0.
+func (db *DB) OpenAdvisoryDraftID(ctx context.Context, advisoryID, orgID int64) (int64, error) {
+	var id int64
+	err := db.queryRow(ctx, `SELECT v.id FROM advisory_versions v JOIN advisories a ON a.id = v.advisory_id
+		WHERE v.advisory_id = ? AND v.status = 'draft' AND a.issuer_org_id = ?`, advisoryID, orgID).Scan(&id)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	return id, err
 }

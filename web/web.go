@@ -9,6 +9,7 @@ import (
 
 	"kyoyu"
 	"kyoyu/account"
+	"kyoyu/advisory"
 	"kyoyu/report"
 	"kyoyu/store"
 )
@@ -21,19 +22,21 @@ var staticFS embed.FS
 
 // Handler serves the UI.
 type Handler struct {
-	cfg      kyoyu.Config
-	db       *store.DB
-	accounts *account.Service
-	reports  *report.Service
-	log      *slog.Logger
-	pages    map[string]*pageTemplate
-	mux      *http.ServeMux
+	cfg        kyoyu.Config
+	db         *store.DB
+	accounts   *account.Service
+	reports    *report.Service
+	advisories *advisory.Service
+	log        *slog.Logger
+	pages      map[string]*pageTemplate
+	mux        *http.ServeMux
 }
 
 // New parses every template and locale (failing fast on any error) and
 // registers the routes.
 func New(cfg kyoyu.Config, db *store.DB, accounts *account.Service, log *slog.Logger) (*Handler, error) {
 	h := &Handler{cfg: cfg, db: db, accounts: accounts, reports: report.New(db, cfg), log: log, mux: http.NewServeMux()}
+	h.advisories = advisory.New(db, cfg)
 	if err := loadLocales(); err != nil {
 		return nil, err
 	}
@@ -56,7 +59,6 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /signin/mfa", h.mfa)
 	m.HandleFunc("POST /signout", h.signedIn(h.signOut))
 	m.HandleFunc("GET /{$}", h.signedIn(h.home))
-	m.HandleFunc("GET /advisories", h.signedIn(h.placeholder("advisories-page", "advisories.title", "advisories.help")))
 	m.HandleFunc("GET /directory", h.signedIn(h.directory))
 	m.HandleFunc("GET /account", h.signedIn(h.account))
 	m.HandleFunc("POST /account/totp", h.signedIn(h.totpBegin))
@@ -75,6 +77,7 @@ func (h *Handler) routes() {
 	h.consentRoutes()    // case_consent.go: widening with consent, analysis partners
 	h.attachmentRoutes() // attachment_*.go: 別紙 and quarantined samples
 	h.publicRoutes()     // public.go: WHITE material for anyone, page and feed
+	h.advisoryRoutes()   // advisory_*.go: 情報提供, drafting to acknowledgement
 }
 
 // ServeHTTP applies the UI's middleware to every request.
