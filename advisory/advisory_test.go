@@ -151,11 +151,15 @@ func TestAdvisoryFromCaseThroughTheCascade(t *testing.T) {
 			t.Errorf("advisory number %q", number)
 		}
 		// The ministry has it and an acknowledgement link; the gas operator does not.
-		if _, err := w.svc.Open(ctx, w.liaison, a.ID); err != nil {
+		if _, err := w.svc.Open(ctx, w.liaison, "192.0.2.2", a.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.svc.Open(ctx, w.gas, a.ID); !errors.Is(err, kyoyu.ErrNotFound) {
+		if _, err := w.svc.Open(ctx, w.gas, "192.0.2.8", a.ID); !errors.Is(err, kyoyu.ErrNotFound) {
 			t.Fatalf("gas operator sees an AMBER electricity advisory: %v", err)
+		}
+		reads, _ := db.AuditEntries(ctx, store.AuditFilter{Action: "advisory.read", PersonID: w.liaison.Person.ID})
+		if len(reads) != 1 || reads[0].IP != "192.0.2.2" {
+			t.Errorf("the ministry's read of an AMBER advisory is not audited: %+v", reads)
 		}
 		ns, _ := db.Notifications(ctx, policy.ViewerOf(w.liaison.Person, w.liaison.Organisation), 10)
 		i := slices.IndexFunc(ns, func(n store.Notification) bool { return n.Kind == "notify.advisory_received" })

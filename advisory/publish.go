@@ -10,6 +10,7 @@ import (
 
 	"kyoyu"
 	"kyoyu/account"
+	"kyoyu/audit"
 	"kyoyu/policy"
 	"kyoyu/store"
 )
@@ -139,7 +140,18 @@ func (s *Service) FollowUp(ctx context.Context, pr *account.Principal, ip string
 	return s.DB.NewAdvisoryVersion(ctx, pr.Actor(ip), advisoryID, pr.Person.ID, a.Form)
 }
 
-// Open returns an advisory as the principal may see it.
-func (s *Service) Open(ctx context.Context, pr *account.Principal, id int64) (*kyoyu.Advisory, error) {
-	return s.DB.Advisory(ctx, viewer(pr), id)
+// Open returns an advisory as the principal may see it, recording reads of
+// RED and AMBER advisories in the audit log (as for cases).
+func (s *Service) Open(ctx context.Context, pr *account.Principal, ip string, id int64) (*kyoyu.Advisory, error) {
+	a, err := s.DB.Advisory(ctx, viewer(pr), id)
+	if err != nil {
+		return nil, err
+	}
+	if a.TLP == string(policy.Red) || a.TLP == string(policy.Amber) {
+		e := store.EntryFor(pr.Actor(ip), "advisory.read", "item", fmt.Sprint(a.ItemID), audit.OK, "tlp="+a.TLP)
+		if err := s.DB.Audit(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }

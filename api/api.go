@@ -15,6 +15,7 @@ import (
 
 	"kyoyu"
 	"kyoyu/account"
+	"kyoyu/advisory"
 	"kyoyu/report"
 	"kyoyu/store"
 )
@@ -28,13 +29,16 @@ type Handler struct {
 	db       *store.DB
 	accounts *account.Service
 	reports  *report.Service
-	log      *slog.Logger
-	mux      *http.ServeMux
+	// advisories runs the advisory flow (情報提供).
+	advisories *advisory.Service
+	log        *slog.Logger
+	mux        *http.ServeMux
 }
 
 // New registers the API's routes.
 func New(cfg kyoyu.Config, db *store.DB, accounts *account.Service, log *slog.Logger) (*Handler, error) {
-	h := &Handler{cfg: cfg, db: db, accounts: accounts, reports: report.New(db, cfg), log: log, mux: http.NewServeMux()}
+	h := &Handler{cfg: cfg, db: db, accounts: accounts, reports: report.New(db, cfg),
+		advisories: advisory.New(db, cfg), log: log, mux: http.NewServeMux()}
 	var doc map[string]any
 	if err := json.Unmarshal(openapiDoc, &doc); err != nil {
 		return nil, err
@@ -69,6 +73,25 @@ var Routes = []string{
 	"GET /api/v1/reports/incoming",
 	"POST /api/v1/reports/incoming/{vid}/take",
 	"GET /api/v1/notifications",
+	"GET /api/v1/advisories",
+	"POST /api/v1/advisories",
+	"GET /api/v1/advisories/{id}",
+	"PUT /api/v1/advisories/drafts/{vid}",
+	"GET /api/v1/advisories/drafts/{vid}/highlights",
+	"POST /api/v1/advisories/drafts/{vid}/publish",
+	"POST /api/v1/advisories/{id}/follow-up",
+	"POST /api/v1/advisories/{id}/forward",
+	"POST /api/v1/advisories/{id}/ack",
+	"GET /api/v1/advisories/{id}/rates",
+	"GET /api/v1/advisories/{id}/inquiries",
+	"POST /api/v1/advisories/{id}/inquiries",
+	"POST /api/v1/advisories/{id}/inquiries/{ministry}/reply",
+	"GET /api/v1/advisories/{id}/feedback",
+	"POST /api/v1/advisories/{id}/feedback",
+	"GET /api/v1/cases/{id}/stix",
+	"POST /api/v1/stix/bundles",
+	"GET /api/v1/stix/bundles/{id}",
+	"GET /api/v1/stix/objects",
 }
 
 func (h *Handler) routes() {
@@ -98,6 +121,22 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /api/v1/reports/incoming", h.authed(h.incoming))
 	h.mux.HandleFunc("POST /api/v1/reports/incoming/{vid}/take", h.authed(h.takeUp))
 	h.mux.HandleFunc("GET /api/v1/notifications", h.authed(h.notifications))
+	h.mux.HandleFunc("GET /api/v1/advisories", h.authed(h.listAdvisories))
+	h.mux.HandleFunc("POST /api/v1/advisories", h.authed(h.draftAdvisory))
+	h.mux.HandleFunc("GET /api/v1/advisories/{id}", h.authed(h.getAdvisory))
+	h.mux.HandleFunc("PUT /api/v1/advisories/drafts/{vid}", h.authed(h.saveAdvisoryDraft))
+	h.mux.HandleFunc("GET /api/v1/advisories/drafts/{vid}/highlights", h.authed(h.advisoryHighlights))
+	h.mux.HandleFunc("POST /api/v1/advisories/drafts/{vid}/publish", h.authed(h.publishAdvisory))
+	h.mux.HandleFunc("POST /api/v1/advisories/{id}/follow-up", h.authed(h.followUpAdvisory))
+	h.mux.HandleFunc("POST /api/v1/advisories/{id}/forward", h.authed(h.forwardAdvisory))
+	h.mux.HandleFunc("POST /api/v1/advisories/{id}/ack", h.authed(h.ackAdvisory))
+	h.mux.HandleFunc("GET /api/v1/advisories/{id}/rates", h.authed(h.advisoryRates))
+	h.mux.HandleFunc("GET /api/v1/advisories/{id}/inquiries", h.authed(h.listInquiries))
+	h.mux.HandleFunc("POST /api/v1/advisories/{id}/inquiries", h.authed(h.askInquiry))
+	h.mux.HandleFunc("POST /api/v1/advisories/{id}/inquiries/{ministry}/reply", h.authed(h.replyInquiry))
+	h.mux.HandleFunc("GET /api/v1/advisories/{id}/feedback", h.authed(h.getFeedback))
+	h.mux.HandleFunc("POST /api/v1/advisories/{id}/feedback", h.authed(h.giveFeedback))
+	h.stixRoutes() // stix.go: STIX 2.1 export and import
 	h.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, kyoyu.Errorf(kyoyu.ENOTFOUND, "no such API route: %s %s", r.Method, r.URL.Path))
 	})

@@ -279,6 +279,10 @@ func queryCases() map[string][]queryCase {
 		"q":           {{"侵入", true}, {"東和電力", true}, {"ransomware", true}, {"！？", false}},
 		"limit":       {{"1", true}, {"200", true}, {"0", false}, {"201", false}, {"ten", false}},
 		"cursor":      {{"not-a-cursor", false}, {"eyJhdCI6IjIwMjYtMDEtMDFUMDA6MDA6MDBaIiwiaWQiOjF9", true}},
+		// STIX objects (stix.go).
+		"type":        {{"indicator", true}, {"indicator,x-acme-widget", true}, {"Not a type", false}},
+		"added_after": {{"2026-01-01T00:00:00Z", true}, {"yesterday", false}},
+		"next":        {{"not-a-cursor", false}, {"eyJhIjoiMjAyNi0wMS0wMVQwMDowMDowMFoiLCJpIjoiaW5kaWNhdG9yLS04ZTJlMmQyYi0xN2Q0LTRjYmYtOTM4Zi05OGVlNDZiM2NkM2YiLCJtIjoiIiwidCI6MX0", true}},
 	}
 	for _, k := range kyoyu.OrgKinds {
 		qc["kind"] = append(qc["kind"], queryCase{string(k), true})
@@ -297,7 +301,7 @@ func routeQueryCases(path, name string) []queryCase {
 
 // concrete fills a route's path parameters with placeholder ids.
 func concrete(path string) string {
-	return strings.NewReplacer("{id}", "1", "{vid}", "1", "{rid}", "1").Replace(path)
+	return strings.NewReplacer("{id}", "1", "{vid}", "1", "{rid}", "1", "{ministry}", "1").Replace(path)
 }
 
 func TestOpenAPIResponsesMatchSchemas(t *testing.T) {

@@ -109,7 +109,7 @@ func checkHTTPSurfaces(ctx context.Context, t *testing.T, seed uint64, db *store
 }
 
 func (hw *httpWorld) surfaces() []surface {
-	return []surface{
+	return append([]surface{
 		{name: "GET /api/v1/cases", kind: policy.Report, showsSource: true, show: hw.apiList("")},
 		{name: "GET /api/v1/cases?q=侵入", kind: policy.Report, showsSource: true, sharedOnly: true, show: hw.apiList("侵入")},
 		{name: "GET /api/v1/cases/{id}", kind: policy.Report, showsSource: true, perViewer: 60, show: hw.apiDetail},
@@ -121,7 +121,7 @@ func (hw *httpWorld) surfaces() []surface {
 		{name: "GET /public", kind: policy.Report, asAnonymous: true, show: hw.publicList("/public", publicRe)},
 		{name: "GET /public/feed.atom", kind: policy.Report, asAnonymous: true, show: hw.publicList("/public/feed.atom", feedRe)},
 		{name: "GET /public/cases/{id}", kind: policy.Report, showsSource: true, asAnonymous: true, perViewer: 60, show: hw.publicDetail},
-	}
+	}, hw.advisorySurfaces()...) // adversarial_advisory_test.go
 }
 
 // ---- the server and its people ---------------------------------------------

@@ -370,13 +370,13 @@ func surfaces() []surface {
 				return shown, nil
 			}}
 	}
-	return []surface{
+	return append([]surface{
 		list(""), list(policy.Report), list(policy.Advisory),
 		{name: "ItemAccess", showsSource: true, perViewer: 80, show: itemAccess},
 		{name: "ListCases", kind: policy.Report, showsSource: true, show: listCases(store.CaseFilter{})},
 		{name: "ListCases(search)", kind: policy.Report, showsSource: true, sharedOnly: true, show: listCases(store.CaseFilter{Query: "検証 侵入"})},
 		{name: "Case", kind: policy.Report, showsSource: true, perViewer: 60, show: caseDetail},
-	}
+	}, advisorySurfaces()...) // adversarial_advisory_test.go
 }
 
 // caseOfItem maps the items of seeded cases to their cases, per database.
@@ -589,7 +589,8 @@ func buildWorld(ctx context.Context, t *testing.T, db *store.DB, r *rand.Rand) *
 			// name from the label. Names are set after the ids are known.
 			id, err = seedCase(ctx, db, it, pools)
 		} else {
-			id, err = db.CreateItem(ctx, it)
+			// An advisory is a real advisory (adversarial_advisory_test.go).
+			id, err = seedAdvisory(ctx, db, it)
 		}
 		if err != nil {
 			t.Fatalf("create item %s: %v", describeItem(it), err)

@@ -2,11 +2,14 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	"kyoyu"
+	"kyoyu/store"
 )
 
-// advListLimit is how many of the newest advisories the list shows.
+// advListLimit is how many advisories a page of the list shows.
 const advListLimit = 100
 
 // advRow is one advisory of the list.
@@ -28,19 +31,36 @@ type advListView struct {
 	Rows    []advRow
 	Drafts  []advRow
 	Drafter bool
+	Total   int
+	NextAt  string // continue the list here, if there is more
+	NextID  int64
 }
 
 // advList lists the advisories the person may see, newest first; NISC's
 // analysts also get their drafts and the way to write a new one.
 func (h *Handler) advList(w http.ResponseWriter, r *http.Request) {
 	pr, ctx := principal(r), r.Context()
-	as, err := h.db.ListAdvisories(ctx, advViewer(pr), advListLimit)
+	f := store.AdvisoryFilter{Limit: advListLimit}
+	q := r.URL.Query()
+	if at, id := q.Get("before_at"), q.Get("before_id"); at != "" || id != "" {
+		t, err1 := time.Parse(time.RFC3339Nano, at)
+		n, err2 := strconv.ParseInt(id, 10, 64)
+		if err1 != nil || err2 != nil {
+			h.notFound(w, r)
+			return
+		}
+		f.BeforeAt, f.BeforeID = &t, n
+	}
+	page, err := h.db.ListAdvisoriesPage(ctx, advViewer(pr), f)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	v := &advListView{Page: h.page(r, "advisories.title"), Drafter: advDrafter(pr)}
-	for _, a := range as {
+	v := &advListView{Page: h.page(r, "advisories.title"), Drafter: advDrafter(pr), Total: page.Total}
+	if page.NextAt != nil {
+		v.NextAt, v.NextID = page.NextAt.UTC().Format(time.RFC3339Nano), page.NextID
+	}
+	for _, a := range page.Advisories {
 		open, err := h.advOpenDraft(ctx, pr, a)
 		if err != nil {
 			h.fail(w, r, err)

@@ -115,7 +115,7 @@ func (h *Handler) advOpen(w http.ResponseWriter, r *http.Request) (*kyoyu.Adviso
 		h.notFound(w, r)
 		return nil, false
 	}
-	a, err := h.advisories.Open(r.Context(), principal(r), id)
+	a, err := h.advisories.Open(r.Context(), principal(r), ClientIP(r), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return nil, false

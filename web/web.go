@@ -78,6 +78,7 @@ func (h *Handler) routes() {
 	h.attachmentRoutes() // attachment_*.go: 別紙 and quarantined samples
 	h.publicRoutes()     // public.go: WHITE material for anyone, page and feed
 	h.advisoryRoutes()   // advisory_*.go: 情報提供, drafting to acknowledgement
+	h.stixRoutes()       // case_export.go: a case as a STIX 2.1 bundle
 }
 
 // ServeHTTP applies the UI's middleware to every request.

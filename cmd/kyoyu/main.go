@@ -32,6 +32,12 @@ Commands:
   directory list|apply REV  show or apply revisions of the framework's directory
   jobs list|retry ID        show the outbox (e-mail, webhooks); retry a dead job
   webhook add|list|disable  register an organisation's webhook endpoints
+  import --org CODE --user EMAIL FILE
+                            import a STIX 2.1 bundle as that person (--tlp RANGE)
+  demo generate             build a national-size data set from a seed (--seed, --orgs,
+                            --people, --reports, --years) for trials and benchmarks
+  bench queries|intake|read|startup
+                            measure a generated data set (docs/PERFORMANCE.md)
   version                   print the version
 
 Every command takes --db (or KYOYU_DB): sqlite:PATH (default sqlite:data/kyoyu.db)
@@ -84,6 +90,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "webhook":
 		s, r := sub()
 		return cmdWebhook(ctx, s, r, stdout, stderr)
+	case "import":
+		return cmdImport(ctx, rest, stdout, stderr)
+	case "demo":
+		s, r := sub()
+		return cmdDemo(ctx, s, r, stdout, stderr)
+	case "bench":
+		s, r := sub()
+		return cmdBench(ctx, s, r, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "kyoyu", version)
 		return nil

@@ -11,6 +11,7 @@ import (
 
 	"kyoyu"
 	"kyoyu/account"
+	"kyoyu/advisory"
 	"kyoyu/demo"
 	"kyoyu/outbox"
 	"kyoyu/report"
@@ -61,6 +62,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// Background work: every server runs it; the store's claims make
 		// sure two servers never remind twice.
 		reports := report.New(db, cfg)
+		advisories := advisory.New(db, cfg)
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
 		for i := 0; ; i++ {
@@ -72,6 +74,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 					log.Warn("remind overdue follow-ups", "err", err)
 				} else if n > 0 {
 					log.Info("reminded overdue follow-ups", "cases", n)
+				}
+				// Organisations silent about an advisory past the wait (受領確認).
+				if n, err := advisories.RemindSilent(ctx); err != nil {
+					log.Warn("remind silent advisory recipients", "err", err)
+				} else if n > 0 {
+					log.Info("reminded silent advisory recipients", "deliveries", n)
 				}
 				if i%10 == 0 {
 					if _, err := db.DeleteExpiredSessions(ctx); err != nil {

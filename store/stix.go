@@ -1,0 +1,329 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"kyoyu"
+	"kyoyu/audit"
+	"kyoyu/policy"
+)
+
+// STIXObject is one stored STIX object, with the range of the item it
+// was shared in.
+type STIXObject struct {
+	ItemID      int64
+	ID          string
+	Type        string
+	SpecVersion string
+	Created     string // version key of created, or ""
+	// Modified is the version key: of modified, else of created (marking
+	// definitions have no modified), else "" (observables have neither).
+	Modified  string
+	JSON      json.RawMessage
+	DateAdded time.Time
+	TLP       policy.TLP
+}
+
+// STIXImport is a bundle to store as one new item.
+type STIXImport struct {
+	Item     policy.Item // the item it becomes: shared, with its range and holders
+	BundleID string
+	PersonID int64
+	Source   string // api, cli, ui or taxii
+	Objects  []STIXObject
+	// Account is the import's account, as JSON, kept for the record (and a
+	// TAXII status resource).
+	Account json.RawMessage
+	// Progress, if set, is told how many objects are stored so far.
+	Progress func(done, total int)
+}
+
+// HeldSTIX is a copy of an object version the organisation already holds.
+type HeldSTIX struct {
+	ItemID int64
+	TLP    policy.TLP
+}
+
+// HeldSTIXVersions returns the versions ("id modified") of the given
+// objects that the organisation itself already imported from the same
+// bundle, with the items and ranges they are held under — what importing
+// that bundle again may skip. Nobody else's holdings are looked at: that
+// an object is held under a range the importer cannot see is not the
+// importer's to learn.
+func (db *DB) HeldSTIXVersions(ctx context.Context, orgID int64, bundleID string, ids []string) (map[string][]HeldSTIX, error) {
+	held := map[string][]HeldSTIX{}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 200)]
+		ids = ids[len(chunk):]
+		args := []any{orgID, bundleID}
+		ph := make([]string, len(chunk))
+		for i, id := range chunk {
+			ph[i] = "?"
+			args = append(args, id)
+		}
+		rows, err := db.query(ctx, `SELECT o.stix_id, o.modified, o.item_id, i.tlp FROM stix_objects o JOIN items i ON i.id = o.item_id
+			JOIN stix_imports s ON s.item_id = o.item_id
+			WHERE i.originator_org_id = ? AND s.bundle_id = ? AND o.stix_id IN (`+strings.Join(ph, ", ")+`) ORDER BY o.item_id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("held stix objects: %w", err)
+		}
+		for rows.Next() {
+			var id, modified, tlp string
+			var h HeldSTIX
+			if err := rows.Scan(&id, &modified, &h.ItemID, &tlp); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			h.TLP = policy.TLP(tlp)
+			held[id+" "+modified] = append(held[id+" "+modified], h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return held, nil
+}
+
+// ImportSTIX stores a bundle's objects as one new shared item, with the
+// record of the import and its audit entry, in one transaction: a bundle
+// is stored whole or not at all.
+func (db *DB) ImportSTIX(ctx context.Context, actor kyoyu.Actor, imp STIXImport) (int64, error) {
+	switch imp.Source {
+	case "api", "cli", "ui", "taxii":
+	default:
+		return 0, fmt.Errorf("import stix: unknown source %q", imp.Source)
+	}
+	if len(imp.Objects) == 0 {
+		return 0, kyoyu.Errorf(kyoyu.EINVALID, "nothing to import")
+	}
+	var itemID int64
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		imp.Item.Kind = policy.Report
+		if itemID, err = tx.createItem(ctx, imp.Item); err != nil {
+			return err
+		}
+		for i, o := range imp.Objects {
+			if _, err := tx.exec(ctx, `INSERT INTO stix_objects (item_id, stix_id, type, spec_version, created, modified, json, date_added)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, itemID, o.ID, o.Type, o.SpecVersion, o.Created, o.Modified, string(o.JSON), tx.now); err != nil {
+				return fmt.Errorf("store %s: %w", o.ID, err)
+			}
+			if imp.Progress != nil && (i%500 == 499 || i == len(imp.Objects)-1) {
+				imp.Progress(i+1, len(imp.Objects))
+			}
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO stix_imports (item_id, bundle_id, person_id, source, account, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			itemID, imp.BundleID, nullID(imp.PersonID), imp.Source, string(imp.Account), tx.now); err != nil {
+			return fmt.Errorf("record import: %w", err)
+		}
+		return tx.audit(ctx, actor, "stix.import", "item", fmt.Sprint(itemID), audit.OK,
+			fmt.Sprintf("bundle=%s objects=%d tlp=%s source=%s", imp.BundleID, len(imp.Objects), imp.Item.TLP, imp.Source))
+	})
+	if err != nil {
+		return 0, err
+	}
+	return itemID, nil
+}
+
+// STIXCursor is where a page of objects ends (keyset paging on date added).
+type STIXCursor struct {
+	DateAdded time.Time `json:"a"`
+	ID        string    `json:"i"`
+	Modified  string    `json:"m"`
+	ItemID    int64     `json:"t"`
+}
+
+// STIXFilter selects stored objects; empty fields do not filter. The
+// fields follow TAXII 2.1's filters (§3.4.1), which a TAXII server passes on.
+type STIXFilter struct {
+	Types        []string
+	IDs          []string
+	SpecVersions []string
+	// Versions: "last" (the default), "first", "all", or version keys.
+	Versions   []string
+	AddedAfter *time.Time
+	ItemID     int64    // only the objects of one item (one imported bundle)
+	Sectors    []string // only items concerning one of these sectors (a TAXII collection per sector)
+	After      *STIXCursor
+	Limit      int // 1 to 1000; 100 by default
+}
+
+// STIXPage is one page of objects, oldest added first.
+type STIXPage struct {
+	Objects []STIXObject
+	More    bool
+	Next    *STIXCursor // where the next page starts, when More
+}
+
+// STIXObjects lists the stored objects v may see, filtered in the query by
+// policy.Where on their items. An object v sees in several items is listed
+// once, from the item with the narrowest range (then the earliest), so it
+// never travels under a wider label than one it was given.
+func (db *DB) STIXObjects(ctx context.Context, v policy.Viewer, f STIXFilter) (*STIXPage, error) {
+	where, args := policy.Where(v, "i")
+	conds := []string{where}
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		ph := make([]string, len(vals))
+		for i, s := range vals {
+			ph[i] = "?"
+			args = append(args, s)
+		}
+		conds = append(conds, col+" IN ("+strings.Join(ph, ", ")+")")
+	}
+	in("o.type", f.Types)
+	in("o.stix_id", f.IDs)
+	in("o.spec_version", f.SpecVersions)
+	if f.ItemID != 0 {
+		conds = append(conds, "o.item_id = ?")
+		args = append(args, f.ItemID)
+	}
+	if len(f.Sectors) > 0 {
+		ph := make([]string, len(f.Sectors))
+		for i, sec := range f.Sectors {
+			ph[i] = "?"
+			args = append(args, sec)
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM item_sectors sx WHERE sx.item_id = o.item_id AND sx.sector_code IN ("+strings.Join(ph, ", ")+"))")
+	}
+	// The outer conditions apply after the versions are ranked, so "last"
+	// is the newest version v may see, whatever was added when.
+	var outer []string
+	if versions, vargs := versionConds(f.Versions); len(versions) > 0 {
+		outer = append(outer, "("+strings.Join(versions, " OR ")+")")
+		args = append(args, vargs...)
+	}
+	if f.AddedAfter != nil {
+		outer = append(outer, "x.date_added > ?")
+		args = append(args, f.AddedAfter.UTC())
+	}
+	if c := f.After; c != nil {
+		outer = append(outer, "(x.date_added > ? OR (x.date_added = ? AND (x.stix_id > ? OR (x.stix_id = ? AND (x.modified > ? OR (x.modified = ? AND x.item_id > ?))))))")
+		at := c.DateAdded.UTC()
+		args = append(args, at, at, c.ID, c.ID, c.Modified, c.Modified, c.ItemID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	outerSQL := "x.copy_n = 1"
+	if len(outer) > 0 {
+		outerSQL += " AND " + strings.Join(outer, " AND ")
+	}
+	q := `WITH visible AS (
+			SELECT o.item_id, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.json, o.date_added, i.tlp,
+				ROW_NUMBER() OVER (PARTITION BY o.stix_id, o.modified
+					ORDER BY CASE i.tlp WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 ELSE 3 END, o.date_added, o.item_id) AS copy_n
+			FROM stix_objects o JOIN items i ON i.id = o.item_id
+			WHERE ` + strings.Join(conds, " AND ") + `
+		), ranked AS (
+			SELECT v.*,
+				ROW_NUMBER() OVER (PARTITION BY v.stix_id ORDER BY v.modified DESC) AS newest,
+				ROW_NUMBER() OVER (PARTITION BY v.stix_id ORDER BY v.modified) AS oldest
+			FROM visible v WHERE v.copy_n = 1
+		)
+		SELECT x.item_id, x.stix_id, x.type, x.spec_version, x.created, x.modified, x.json, x.date_added, x.tlp
+		FROM ranked x WHERE ` + outerSQL + `
+		ORDER BY x.date_added, x.stix_id, x.modified, x.item_id LIMIT ?`
+	rows, err := db.query(ctx, q, append(args, limit+1)...)
+	if err != nil {
+		return nil, fmt.Errorf("list stix objects: %w", err)
+	}
+	defer rows.Close()
+	page := &STIXPage{}
+	for rows.Next() {
+		var o STIXObject
+		var js, tlp string
+		if err := rows.Scan(&o.ItemID, &o.ID, &o.Type, &o.SpecVersion, &o.Created, &o.Modified, &js, &o.DateAdded, &tlp); err != nil {
+			return nil, err
+		}
+		o.JSON, o.TLP, o.DateAdded = json.RawMessage(js), policy.TLP(tlp), o.DateAdded.UTC()
+		page.Objects = append(page.Objects, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Objects) > limit {
+		page.Objects, page.More = page.Objects[:limit], true
+		last := page.Objects[limit-1]
+		page.Next = &STIXCursor{DateAdded: last.DateAdded, ID: last.ID, Modified: last.Modified, ItemID: last.ItemID}
+	}
+	return page, nil
+}
+
+// STIXNamespace is this database's own seed for the ids of exported
+// objects, made on first use: two installations never give one id to two
+// different cases, and one installation always gives a case the same id.
+func (db *DB) STIXNamespace(ctx context.Context) (string, error) {
+	var value string
+	err := db.queryRow(ctx, `SELECT value FROM secrets WHERE name = ?`, stixNamespaceName).Scan(&value)
+	if err == nil {
+		return value, nil
+	}
+	if err = db.mapErr(err); !errors.Is(err, kyoyu.ErrNotFound) {
+		return "", fmt.Errorf("read stix namespace: %w", err)
+	}
+	return db.createSecret(ctx, stixNamespaceName)
+}
+
+const stixNamespaceName = "stix_namespace"
+
+// versionConds turns TAXII's match[version] into conditions on the ranked
+// versions: newest by default, none at all for "all".
+func versionConds(vs []string) ([]string, []any) {
+	if len(vs) == 0 {
+		return []string{"x.newest = 1"}, nil
+	}
+	var conds []string
+	var args []any
+	for _, v := range vs {
+		switch v {
+		case "all":
+			return nil, nil
+		case "first":
+			conds = append(conds, "x.oldest = 1")
+		case "last":
+			conds = append(conds, "x.newest = 1")
+		default:
+			conds = append(conds, "x.modified = ?")
+			args = append(args, v)
+		}
+	}
+	return conds, args
+}
+
+// STIXImportRecord is the record of one imported bundle.
+type STIXImportRecord struct {
+	ItemID    int64
+	BundleID  string
+	PersonID  int64
+	Source    string
+	Account   json.RawMessage
+	CreatedAt time.Time
+	TLP       policy.TLP
+}
+
+// STIXImport returns the record of an imported bundle if v may see its
+// item; otherwise ErrNotFound, exactly like one that does not exist.
+func (db *DB) STIXImport(ctx context.Context, v policy.Viewer, itemID int64) (*STIXImportRecord, error) {
+	where, args := policy.Where(v, "i")
+	r := &STIXImportRecord{}
+	var account, tlp string
+	err := db.queryRow(ctx, `SELECT s.item_id, s.bundle_id, COALESCE(s.person_id, 0), s.source, s.account, s.created_at, i.tlp
+		FROM stix_imports s JOIN items i ON i.id = s.item_id WHERE s.item_id = ? AND `+where, append([]any{itemID}, args...)...).
+		Scan(&r.ItemID, &r.BundleID, &r.PersonID, &r.Source, &account, &r.CreatedAt, &tlp)
+	if err != nil {
+		return nil, fmt.Errorf("stix import %d: %w", itemID, db.mapErr(err))
+	}
+	r.Account, r.TLP, r.CreatedAt = json.RawMessage(account), policy.TLP(tlp), r.CreatedAt.UTC()
+	return r, nil
+}
