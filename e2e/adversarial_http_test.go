@@ -97,6 +97,7 @@ func checkHTTPSurfaces(ctx context.Context, t *testing.T, seed uint64, db *store
 		// The steps are counted (and required) by the store surfaces.
 		total += checkSurface(ctx, t, seed, db, w, s, vs, newStepCount())
 	}
+	total += hw.checkSTIXObjects(ctx, signedIn) // adversarial_stix_test.go
 	total += hw.checkAudit(ctx)
 	hw.leaks.done(hw.scanned, time.Since(start)-setup)
 	note := fmt.Sprintf("a seeded sample of %d of %d viewers; KYOYU_ADVERSARIAL_FULL=1 checks every one", len(everyone), len(w.viewers))
@@ -121,7 +122,7 @@ func (hw *httpWorld) surfaces() []surface {
 		{name: "GET /public", kind: policy.Report, asAnonymous: true, show: hw.publicList("/public", publicRe)},
 		{name: "GET /public/feed.atom", kind: policy.Report, asAnonymous: true, show: hw.publicList("/public/feed.atom", feedRe)},
 		{name: "GET /public/cases/{id}", kind: policy.Report, showsSource: true, asAnonymous: true, perViewer: 60, show: hw.publicDetail},
-	}, hw.advisorySurfaces()...) // adversarial_advisory_test.go
+	}, slices.Concat(hw.advisorySurfaces(), hw.stixSurfaces())...) // adversarial_advisory_test.go, adversarial_stix_test.go
 }
 
 // ---- the server and its people ---------------------------------------------
