@@ -247,10 +247,15 @@ func (db *DB) BulkFinish(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("finish bulk load: %w", err)
 	}
-	// Statistics: PostgreSQL's autovacuum would gather them in time; a
-	// freshly loaded SQLite file has none until it is analysed.
-	if _, err := db.sql.ExecContext(ctx, `ANALYZE`); err != nil {
-		return fmt.Errorf("analyse: %w", err)
+	// Statistics: PostgreSQL's autovacuum would gather them in time, so
+	// they are gathered now. SQLite is left as a server leaves it: it never
+	// runs ANALYZE, and with statistics on values (stat4) SQLite prepares a
+	// statement again whenever a bound value could change its plan, which
+	// costs the statement cache its use.
+	if db.Dialect == Postgres {
+		if _, err := db.sql.ExecContext(ctx, `ANALYZE`); err != nil {
+			return fmt.Errorf("analyse: %w", err)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,7 +141,7 @@ func (db *DB) ListCases(ctx context.Context, v policy.Viewer, f CaseFilter) (*Ca
 		add(`i.shared`)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		cond, qargs, err := db.searchCondition(q)
+		cond, qargs, err := db.searchCondition(ctx, q)
 		if err != nil {
 			return nil, err
 		}
@@ -148,13 +149,19 @@ func (db *DB) ListCases(ctx context.Context, v policy.Viewer, f CaseFilter) (*Ca
 	}
 	whereSQL := strings.Join(conds, " AND ")
 	page := &CasePage{}
-	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM cases c JOIN items i ON i.id = c.item_id WHERE `+whereSQL, args...).Scan(&page.Total); err != nil {
-		return nil, fmt.Errorf("count cases: %w", err)
-	}
-	// Order by last activity: released reports first by time, drafts by creation.
+	// The count reads every matching case, the page only the newest few:
+	// they are independent, so they run at once on two connections.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	counted := make(chan error, 1)
+	countSQL, countArgs := `SELECT COUNT(*) FROM cases c JOIN items i ON i.id = c.item_id WHERE `+whereSQL, slices.Clone(args)
+	go func() { counted <- db.queryRow(ctx, countSQL, countArgs...).Scan(&page.Total) }()
+	// Order by last activity: released reports first by time, drafts by
+	// creation. Indexes on this expression (migration 0009) let the page be
+	// read in order; the row-value comparison lets a later page start there.
 	order := `COALESCE(c.last_report_at, c.created_at)`
 	if f.BeforeAt != nil {
-		add(`(`+order+` < ? OR (`+order+` = ? AND c.id < ?))`, f.BeforeAt.UTC(), f.BeforeAt.UTC(), f.BeforeID)
+		add(`(`+order+`, c.id) < (?, ?)`, f.BeforeAt.UTC(), f.BeforeID)
 		whereSQL = strings.Join(conds, " AND ")
 	}
 	limit := f.Limit
@@ -178,6 +185,9 @@ func (db *DB) ListCases(ctx context.Context, v policy.Viewer, f CaseFilter) (*Ca
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	if err := <-counted; err != nil {
+		return nil, fmt.Errorf("count cases: %w", err)
 	}
 	if len(page.Cases) > limit {
 		page.Cases = page.Cases[:limit]

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"kyoyu"
@@ -37,6 +38,11 @@ type DB struct {
 	// Now is the clock; tests replace it. Times are kept in UTC, to the
 	// millisecond, so both databases give back what was written.
 	Now func() time.Time
+	// SQLite only: its statements stay prepared, and its write
+	// transactions queue here rather than in SQLite's busy handler, which
+	// sleeps and retries (a collapse under concurrent writes).
+	stmts   stmtCache
+	writeMu sync.Mutex
 }
 
 // Open opens the database named by a --db value ("sqlite:PATH" or a
@@ -62,7 +68,10 @@ func Open(ctx context.Context, dbURL string) (*DB, error) {
 }
 
 // Close closes the pool.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.sql.Close()
+}
 
 // SQL exposes the pool for tests and tools that need raw access.
 func (db *DB) SQL() *sql.DB { return db.sql }
@@ -84,6 +93,10 @@ type Tx struct {
 
 // Update runs fn in a write transaction, committing if it returns nil.
 func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.Dialect == SQLite {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
 	sqlTx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return db.mapErr(fmt.Errorf("begin transaction: %w", err))
@@ -100,14 +113,26 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if stmt, release := tx.db.prepared(ctx, q); stmt != nil {
+		defer release()
+		return tx.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	}
 	return tx.tx.ExecContext(ctx, tx.db.rebind(q), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if stmt, release := tx.db.prepared(ctx, q); stmt != nil {
+		defer release()
+		return tx.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	}
 	return tx.tx.QueryContext(ctx, tx.db.rebind(q), args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if stmt, release := tx.db.prepared(ctx, q); stmt != nil {
+		defer release()
+		return tx.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	}
 	return tx.tx.QueryRowContext(ctx, tx.db.rebind(q), args...)
 }
 
@@ -121,11 +146,28 @@ func (tx *Tx) insert(ctx context.Context, q string, args ...any) (int64, error) 
 
 // Reads outside a transaction go straight to the pool.
 func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if stmt, release := db.prepared(ctx, q); stmt != nil {
+		defer release()
+		return stmt.QueryContext(ctx, args...)
+	}
 	return db.sql.QueryContext(ctx, db.rebind(q), args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if stmt, release := db.prepared(ctx, q); stmt != nil {
+		defer release()
+		return stmt.QueryRowContext(ctx, args...)
+	}
 	return db.sql.QueryRowContext(ctx, db.rebind(q), args...)
+}
+
+// prepared is q's cached statement on SQLite, or nil (PostgreSQL: pgx
+// caches statements itself).
+func (db *DB) prepared(ctx context.Context, q string) (*sql.Stmt, func()) {
+	if db.Dialect != SQLite {
+		return nil, nil
+	}
+	return db.stmts.acquire(ctx, db.sql, q)
 }
 
 // rebind turns the ? placeholders every query is written with into $1, $2 …

@@ -26,6 +26,8 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open postgres database %s: %w", shown, err)
 	}
 	db.SetMaxOpenConns(20)
+	// Idle connections stay open: a new one costs a server process.
+	db.SetMaxIdleConns(20)
 	return &DB{sql: db, Dialect: Postgres}, nil
 }
 

@@ -40,6 +40,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// A write-heavy embedded database gains nothing from many writers;
 	// readers run in parallel under WAL.
 	db.SetMaxOpenConns(8)
+	// Idle connections stay open: a new one runs the pragmas again and
+	// prepares its statements afresh.
+	db.SetMaxIdleConns(8)
 	return &DB{sql: db, Dialect: SQLite}, nil
 }
 
