@@ -161,7 +161,7 @@ func Intake(ctx context.Context, c *http.Client, baseURL, token string, workers,
 			"form": map[string]any{
 				"tlp": []string{"amber", "green", "red", "white"}[i%4], "importance": "advisory", "event_class": "intrusion",
 				"causes": []string{"vulnerability"}, "sector": "electricity", "affected_system": "VPN装置",
-				"description": fmt.Sprintf("負荷試験%d：VPN装置の脆弱性を突いた不正アクセスにより、保守用セグメントへの侵入を確認した。", i),
+				"description":   fmt.Sprintf("負荷試験%d：VPN装置の脆弱性を突いた不正アクセスにより、保守用セグメントへの侵入を確認した。", i),
 				"system_status": "partial", "outlook": "completed", "press": "none",
 				"timeline": []map[string]string{{"at": "09:10", "event": "不審なログインを検知"}},
 			},
