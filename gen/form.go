@@ -33,8 +33,10 @@ func (c *caseMaker) form(b *store.BulkCase, op *operator, sc *scenario, n, repor
 		AffectedSystem: st.sys, Description: st.description, Excluded: it.Excluded, Recipients: it.Recipients}
 	reported := at
 	f.ReportedAt = &reported
+	// Versions written after the secretariat anonymised carry its label;
+	// the operator's own, still on their way, its name.
 	f.OperatorName = cs.OperatorName
-	if it.Anonymised {
+	if it.Anonymised && cs.OperatorLabel != "" {
 		f.OperatorName = cs.OperatorLabel
 	}
 	if len(it.Sectors) > 1 {

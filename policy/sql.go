@@ -23,11 +23,13 @@ const (
 // database evaluates only what depends on the item.
 //
 // The order of the terms is for speed at national size (a list counts
-// every case it matches): tests on the item's own columns come before
-// lookups, and the relations of one organisation that are few (exclusions,
-// named recipients) are read once as a set rather than probed per item.
-// Holding an item, which NISC and the ministries do for most, stays a
-// per-item probe, reached only when the cheap tests have not decided.
+// every case it matches, and both databases stop at the first term that
+// decides): tests on the item's own columns come before lookups in
+// item_orgs, and holding the item — a lookup for nearly every item NISC
+// or a ministry sees, whose range alone usually decides — comes last.
+// The lookups stay correlated EXISTS: as uncorrelated IN sets they made
+// SQLite's counts faster but led PostgreSQL's planner to read every item
+// for a page of fifty (docs/PERFORMANCE.md).
 func Where(v Viewer, alias string) (string, []any) {
 	b := &cond{i: alias}
 	public := "(" + b.i + ".tlp = 'white' AND " + b.i + ".shared)"
@@ -36,7 +38,7 @@ func Where(v Viewer, alias string) (string, []any) {
 	}
 	// Arguments are appended in the order the text reads.
 	own := b.i + ".originator_org_id = " + b.arg(v.OrgID)
-	notExcluded := b.notIn(v.OrgID, RelExcluded)
+	notExcluded := "NOT " + b.rel(v.OrgID, RelExcluded)
 
 	var ranges []string
 	// Reports.
@@ -49,14 +51,14 @@ func Where(v Viewer, alias string) (string, []any) {
 		ranges = append(ranges, "("+b.i+".kind = 'report' AND "+b.i+".tlp IN ('green', 'white'))")
 	}
 	// Advisories.
-	ranges = append(ranges, "("+b.i+".kind = 'advisory' AND "+b.i+".tlp IN ('red', 'amber', 'green', 'white') AND "+b.in(v.OrgID, RelRecipientMinistry)+")")
+	ranges = append(ranges, "("+b.i+".kind = 'advisory' AND "+b.i+".tlp IN ('red', 'amber', 'green', 'white') AND "+b.rel(v.OrgID, RelRecipientMinistry)+")")
 	if (v.has(kyoyu.KindCEPTOAR) || v.member()) && len(v.Sectors) > 0 {
 		ranges = append(ranges, "("+b.i+".kind = 'advisory' AND "+b.i+".tlp = 'amber' AND "+b.inSectors(v.Sectors)+")")
 	}
 	if v.has(kyoyu.KindMinistry) || v.has(kyoyu.KindCEPTOAR) || v.member() {
 		ranges = append(ranges, "("+b.i+".kind = 'advisory' AND "+b.i+".tlp IN ('green', 'white'))")
 	}
-	named := b.in(v.OrgID, RelRecipient, RelPartner)
+	named := b.rel(v.OrgID, RelRecipient, RelPartner)
 	holder := b.rel(v.OrgID, RelHolder)
 
 	reach := "((" + b.i + ".shared AND (" + strings.Join(ranges, " OR ") + " OR " + named + ")) OR " + holder + ")"
@@ -97,22 +99,6 @@ func (c *cond) rel(org int64, rels ...string) string {
 	a := c.alias()
 	return "EXISTS (SELECT 1 FROM item_orgs " + a + " WHERE " + a + ".item_id = " + c.i + ".id AND " + a + ".org_id = " +
 		c.arg(org) + " AND " + a + ".relation IN (" + quoted(rels) + "))"
-}
-
-// in is the set form of rel: the item is among those the organisation
-// has one of rels to. The subquery does not depend on the item, so the
-// database reads it once per statement.
-func (c *cond) in(org int64, rels ...string) string {
-	a := c.alias()
-	return c.i + ".id IN (SELECT " + a + ".item_id FROM item_orgs " + a + " WHERE " + a + ".org_id = " + c.arg(org) +
-		" AND " + a + ".relation IN (" + quoted(rels) + "))"
-}
-
-// notIn is the negation of in; item_id is never NULL, so NOT IN is exact.
-func (c *cond) notIn(org int64, rels ...string) string {
-	a := c.alias()
-	return c.i + ".id NOT IN (SELECT " + a + ".item_id FROM item_orgs " + a + " WHERE " + a + ".org_id = " + c.arg(org) +
-		" AND " + a + ".relation IN (" + quoted(rels) + "))"
 }
 
 func quoted(rels []string) string {

@@ -247,13 +247,14 @@ func (db *DB) BulkFinish(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("finish bulk load: %w", err)
 	}
-	// Statistics: PostgreSQL's autovacuum would gather them in time, so
-	// they are gathered now. SQLite is left as a server leaves it: it never
+	// Statistics and the visibility map (which lets PostgreSQL count from
+	// an index alone): autovacuum would see to both in time, so they are
+	// seen to now. SQLite is left as a server leaves it: it never
 	// runs ANALYZE, and with statistics on values (stat4) SQLite prepares a
 	// statement again whenever a bound value could change its plan, which
 	// costs the statement cache its use.
 	if db.Dialect == Postgres {
-		if _, err := db.sql.ExecContext(ctx, `ANALYZE`); err != nil {
+		if _, err := db.sql.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
 			return fmt.Errorf("analyse: %w", err)
 		}
 	}

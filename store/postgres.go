@@ -2,13 +2,13 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // openPostgres opens a pool on a PostgreSQL URL and checks it answers.
@@ -17,10 +17,18 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if u, err := url.Parse(dsn); err == nil {
 		shown = u.Redacted()
 	}
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres database %s: %w", shown, err)
 	}
+	// JIT compilation costs hundreds of milliseconds whenever a plan's
+	// estimated cost is high, as a count over a national list's cases is,
+	// and those queries run in less (docs/PERFORMANCE.md). The URL may
+	// still turn it on (…&jit=on).
+	if _, ok := cfg.RuntimeParams["jit"]; !ok {
+		cfg.RuntimeParams["jit"] = "off"
+	}
+	db := stdlib.OpenDB(*cfg)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres database %s: %w", shown, err)

@@ -1,0 +1,99 @@
+package bench_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"kyoyu"
+	"kyoyu/account"
+	"kyoyu/bench"
+	"kyoyu/demo"
+	"kyoyu/gen"
+	"kyoyu/internal/testkit"
+	"kyoyu/server"
+	"kyoyu/store"
+)
+
+// The benchmarks run here on a small data set, once, so that they keep
+// working; their figures come from `kyoyu bench` on a national-size one
+// (docs/PERFORMANCE.md). No timing is asserted.
+
+var fastArgon = account.Argon2{Memory: 1024, Time: 1, Threads: 1}
+
+func world(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	if err := gen.PrepareDirectory(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Load(ctx, db, fastArgon); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := fastArgon.HashPassword(demo.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gen.Generate(ctx, db, gen.Options{Seed: 3, Orgs: 150, People: 300, Reports: 800, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestQueries(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		world(t, db)
+		res, err := bench.Queries(context.Background(), db, bench.Scenarios(), 2, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.N != 2 || r.Total < r.Rows {
+				t.Errorf("%s: %+v", r.Name, r)
+			}
+			if r.Rows == 0 && r.Filter.Query == "" {
+				t.Errorf("%s: an empty page", r.Name)
+			}
+		}
+	})
+}
+
+// TestLoad runs the intake and read loads against a server in this
+// process (the real runs use a separate one).
+func TestLoad(t *testing.T) {
+	db := testkit.OpenDB(t, store.SQLite)
+	world(t, db)
+	ctx := context.Background()
+	cfg := kyoyu.Config{DB: "sqlite:unused"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(cfg, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	token := func(email string) string {
+		p, err := db.PersonByEmail(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, _, err := srv.Accounts.CreateToken(ctx, kyoyu.Actor{}, p.ID, "bench")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	c := bench.Client(4)
+	in := bench.Intake(ctx, c, ts.URL, token("liaison@meti.demo.kyoyu.jp"), 4, 40, time.Minute, os.Getpid())
+	if in.Done != 40 || in.Failed != 0 || in.RSSMaxKiB == 0 {
+		t.Fatalf("intake: %+v", in)
+	}
+	rd := bench.ReadLoad(ctx, c, ts.URL, []string{token(bench.NISCAnalyst), token(bench.Operator)}, 4, 60, time.Minute, 0)
+	if rd.Done != 60 || rd.Failed != 0 {
+		t.Fatalf("read: %+v", rd)
+	}
+}
