@@ -29,6 +29,19 @@ type Mailer interface {
 	Send(ctx context.Context, m *Message) (answer string, err error)
 }
 
+// SessionMailer is a Mailer that can carry many messages over one
+// connection; the worker sends a batch over a few such sessions.
+type SessionMailer interface {
+	Mailer
+	Session() MailSession
+}
+
+// MailSession sends message after message over one conversation.
+type MailSession interface {
+	Send(ctx context.Context, m *Message) (answer string, err error)
+	Close() error
+}
+
 // Worker claims due jobs and carries them out.
 type Worker struct {
 	DB  *store.DB
@@ -40,8 +53,11 @@ type Worker struct {
 	Mail Mailer
 	// HTTP posts webhooks. Its timeout bounds a delivery.
 	HTTP *http.Client
-	// Batch is how many jobs are claimed at once and sent side by side.
+	// Batch is how many jobs are claimed at once.
 	Batch int
+	// Conns is how many SMTP connections a batch's e-mail is sent over,
+	// side by side, each carrying message after message.
+	Conns int
 	// Lease is how long a claimed job is held. A send is cut off well
 	// before its lease ends, so no other worker starts it meanwhile.
 	Lease time.Duration
@@ -83,7 +99,10 @@ func workerID() string {
 
 func (w *Worker) defaults() {
 	if w.Batch <= 0 {
-		w.Batch = 8
+		w.Batch = 100
+	}
+	if w.Conns <= 0 {
+		w.Conns = 4
 	}
 	if w.Lease <= 0 {
 		w.Lease = 2 * time.Minute
@@ -153,9 +172,19 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	// Claimed jobs are carried through even if ctx ends now: abandoning
 	// one mid-send is what could send it twice.
 	jobCtx := context.WithoutCancel(ctx)
+	var mails []*store.Job
 	var wg sync.WaitGroup
 	for _, j := range jobs {
+		if _, ok := w.Mail.(SessionMailer); ok && j.Kind == store.JobEmail {
+			mails = append(mails, j)
+			continue
+		}
+		// Webhooks (and e-mail through a Mailer without sessions) one by
+		// one, side by side; each endpoint is its own receiver.
 		wg.Go(func() { w.process(jobCtx, j) })
+	}
+	if len(mails) > 0 {
+		w.sendMails(jobCtx, w.Mail.(SessionMailer), mails)
 	}
 	wg.Wait()
 	return len(jobs), nil
@@ -220,8 +249,7 @@ func (w *Worker) process(ctx context.Context, j *store.Job) {
 	// Give up well before the lease ends: only then may another worker
 	// take the job over, and it must find this attempt over.
 	// (The lease is on the database's clock; the deadline on this one.)
-	left := j.LockedUntil.Sub(w.DB.Now()) - w.Lease/4
-	sendCtx, cancel := context.WithTimeout(ctx, left)
+	sendCtx, cancel := w.sendContext(ctx, j)
 	var result string
 	var err error
 	switch j.Kind {
@@ -233,6 +261,11 @@ func (w *Worker) process(ctx context.Context, j *store.Job) {
 		err = Permanent(fmt.Errorf("unknown job kind %q", j.Kind))
 	}
 	cancel()
+	w.record(ctx, j, result, err)
+}
+
+// record writes the outcome of an attempt.
+func (w *Worker) record(ctx context.Context, j *store.Job, result string, err error) {
 	log := w.Log.With("job", j.ID, "kind", j.Kind, "attempt", j.Attempts)
 	var d *dropped
 	var p *permanent
@@ -263,6 +296,13 @@ func (w *Worker) process(ctx context.Context, j *store.Job) {
 		}
 		log.Warn("outbox: failed", "err", err, "status", status, "retry_at", at)
 	}
+}
+
+// sendContext bounds an attempt: it is cut off a quarter of the lease
+// before the lease ends, so no other worker may have started it meanwhile.
+// (The lease is on the database's clock; the deadline on this one.)
+func (w *Worker) sendContext(ctx context.Context, j *store.Job) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, j.LockedUntil.Sub(w.DB.Now())-w.Lease/4)
 }
 
 // settle records an outcome, trying a few times: a database blip right

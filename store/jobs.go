@@ -516,3 +516,95 @@ func (db *DB) SetWebhookActive(ctx context.Context, actor kyoyu.Actor, id int64,
 		return tx.audit(ctx, actor, "webhook.set_active", "webhook", fmt.Sprint(id), audit.OK, fmt.Sprintf("active=%t", active))
 	})
 }
+
+// Completion is a claimed job the receiver accepted, with its answer.
+type Completion struct {
+	Job    *Job
+	Result string
+}
+
+// CompleteJobs marks many claimed jobs done in one transaction (the
+// outbox's group commit). Each is fenced as CompleteJob is: a job whose
+// lease this worker lost is left alone and returned in lost.
+func (db *DB) CompleteJobs(ctx context.Context, cs []Completion) (lost []int64, err error) {
+	err = db.Update(ctx, func(tx *Tx) error {
+		lost = nil
+		for _, c := range cs {
+			err := tx.settle(ctx, c.Job, `status = 'done', result = ?, done_at = ?`, clip(c.Result), tx.now)
+			if errors.Is(err, ErrLeaseLost) {
+				lost = append(lost, c.Job.ID)
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return lost, err
+}
+
+// NotificationsByID reads notifications for the outbox, many at a time;
+// a missing one is simply absent from the answer.
+func (db *DB) NotificationsByID(ctx context.Context, ids []int64) (map[int64]*Notification, error) {
+	out := map[int64]*Notification{}
+	err := inChunks(ids, func(in string, args []any) error {
+		rows, err := db.query(ctx, `SELECT id, person_id, COALESCE(item_id, 0), kind, link, params, created_at, read_at FROM notifications WHERE id IN (`+in+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("notifications: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			n := &Notification{}
+			var params string
+			var read sqlNullTime
+			if err := rows.Scan(&n.ID, &n.PersonID, &n.ItemID, &n.Kind, &n.Link, &params, &n.CreatedAt, &read); err != nil {
+				return err
+			}
+			_ = json.Unmarshal([]byte(params), &n.Params)
+			n.CreatedAt = n.CreatedAt.UTC()
+			n.ReadAt = read.ptr()
+			out[n.ID] = n
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// PeopleByID reads accounts, many at a time; a missing one is absent.
+func (db *DB) PeopleByID(ctx context.Context, ids []int64) (map[int64]*kyoyu.Person, error) {
+	out := map[int64]*kyoyu.Person{}
+	err := inChunks(ids, func(in string, args []any) error {
+		rows, err := db.query(ctx, `SELECT `+personColumns+` FROM people WHERE id IN (`+in+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("people: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanPerson(rows)
+			if err != nil {
+				return err
+			}
+			out[p.ID] = p
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// inChunks calls fn with an IN list of placeholders and its arguments for
+// each thousand distinct ids.
+func inChunks(ids []int64, fn func(in string, args []any) error) error {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for start := 0; start < len(ids); start += 1000 {
+		chunk := ids[start:min(len(ids), start+1000)]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if err := fn(strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ","), args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
