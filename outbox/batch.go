@@ -4,47 +4,88 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"kyoyu/store"
 )
 
-// sendMails carries out a batch of e-mail jobs: they are checked and
-// rendered together (a few queries for the batch), sent over up to Conns
-// SMTP connections, each carrying message after message, and every
-// accepted message is recorded done by a group commit as soon as it is
-// accepted — the answers that arrive while one commit is being written go
-// in the next. Refusals, drops and failures are recorded one by one.
-func (w *Worker) sendMails(ctx context.Context, m SessionMailer, jobs []*store.Job) {
-	ready := w.prepareEmails(ctx, jobs)
-	queue := make(chan mailJob)
-	rec := w.newRecorder(ctx)
-	var wg sync.WaitGroup
-	for range min(w.Conns, len(ready)) {
-		wg.Go(func() {
-			sess := m.Session()
-			defer sess.Close()
-			for mj := range queue {
-				sendCtx, cancel := w.sendContext(ctx, mj.job)
-				answer, err := sess.Send(sendCtx, mj.msg)
-				cancel()
-				if err != nil {
-					w.record(ctx, mj.job, "", err)
-					continue
-				}
+// idleClose is how long an SMTP connection may wait for the next message
+// before it is closed (servers close idle clients after a few minutes).
+const idleClose = 5 * time.Second
+
+// pipe carries claimed e-mail to Conns SMTP connections, each sending
+// message after message, and records every accepted message done by a
+// group commit as soon as it is accepted: the answers that arrive while
+// one commit is being written go in the next. Refusals, drops and
+// failures are recorded one by one.
+type pipe struct {
+	ctx     context.Context
+	mail    chan mailJob // nil: no SessionMailer
+	senders sync.WaitGroup
+	others  sync.WaitGroup // jobs carried out one by one
+	rec     *recorder
+}
+
+func (w *Worker) startPipe(ctx context.Context) *pipe {
+	p := &pipe{ctx: ctx}
+	m, ok := w.Mail.(SessionMailer)
+	if !ok {
+		return p
+	}
+	// Room for one batch: the next is claimed while this one is sent.
+	p.mail = make(chan mailJob, w.Batch)
+	p.rec = w.newRecorder(ctx)
+	for range w.Conns {
+		p.senders.Go(func() { w.sender(ctx, m, p.mail, p.rec) })
+	}
+	return p
+}
+
+// stop waits until everything handed to the pipe is sent and recorded.
+func (p *pipe) stop() {
+	if p.mail != nil {
+		close(p.mail)
+		p.senders.Wait()
+		p.rec.close()
+	}
+	p.others.Wait()
+}
+
+// sender is one SMTP connection's loop.
+func (w *Worker) sender(ctx context.Context, m SessionMailer, q <-chan mailJob, rec *recorder) {
+	var sess MailSession
+	defer func() {
+		if sess != nil {
+			sess.Close()
+		}
+	}()
+	idle := time.NewTimer(idleClose)
+	defer idle.Stop()
+	for {
+		select {
+		case mj, ok := <-q:
+			if !ok {
+				return
+			}
+			if sess == nil {
+				sess = m.Session()
+			}
+			sendCtx, cancel := w.sendContext(ctx, mj.job)
+			answer, err := sess.Send(sendCtx, mj.msg)
+			cancel()
+			if err != nil {
+				w.record(ctx, mj.job, "", err)
+			} else {
 				rec.done(mj.job, answer)
 			}
-		})
-	}
-	for _, mj := range ready {
-		if mj.err != nil {
-			w.record(ctx, mj.job, "", mj.err)
-			continue
+			idle.Reset(idleClose)
+		case <-idle.C:
+			if sess != nil {
+				sess.Close()
+				sess = nil
+			}
 		}
-		queue <- mj
 	}
-	close(queue)
-	wg.Wait()
-	rec.close()
 }
 
 // recorder writes the done records of accepted messages in group commits.

@@ -16,7 +16,6 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
 	"kyoyu"
@@ -135,15 +134,20 @@ func (w *Worker) kinds() []string {
 	return []string{store.JobEmail, store.JobWebhook}
 }
 
-// Run works until ctx ends. Sends under way when it ends are finished (each
+// Run works until ctx ends. E-mail goes through a pipeline: while the
+// SMTP connections send one batch, the next is claimed and checked, so
+// the connections are never idle while jobs are due. Sends under way when
+// ctx ends, and claimed jobs waiting for a connection, are finished (each
 // is bounded), so a stopping server does not leave a message half-sent.
 func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
 	if w.Mail == nil {
 		w.Log.Info("outbox: no SMTP server configured (--smtp-host); e-mail waits for a server that has one")
 	}
+	p := w.startPipe(context.WithoutCancel(ctx))
+	defer p.stop()
 	for {
-		n, err := w.RunOnce(ctx)
+		n, err := w.claim(ctx, p)
 		if err != nil && ctx.Err() == nil {
 			w.Log.Warn("outbox: claim jobs", "err", err)
 		}
@@ -158,10 +162,19 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// RunOnce claims one batch of due jobs, carries them out side by side and
-// returns how many it claimed.
+// RunOnce claims one batch of due jobs, carries them out and returns how
+// many it claimed.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	w.defaults()
+	p := w.startPipe(context.WithoutCancel(ctx))
+	defer p.stop()
+	return w.claim(ctx, p)
+}
+
+// claim takes one batch and hands it out: e-mail to the pipe's SMTP
+// connections, webhooks (and e-mail through a Mailer without sessions)
+// one by one, side by side — each endpoint is its own receiver.
+func (w *Worker) claim(ctx context.Context, p *pipe) (int, error) {
 	if ctx.Err() != nil {
 		return 0, nil
 	}
@@ -171,22 +184,23 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	}
 	// Claimed jobs are carried through even if ctx ends now: abandoning
 	// one mid-send is what could send it twice.
-	jobCtx := context.WithoutCancel(ctx)
 	var mails []*store.Job
-	var wg sync.WaitGroup
 	for _, j := range jobs {
-		if _, ok := w.Mail.(SessionMailer); ok && j.Kind == store.JobEmail {
+		if p.mail != nil && j.Kind == store.JobEmail {
 			mails = append(mails, j)
 			continue
 		}
-		// Webhooks (and e-mail through a Mailer without sessions) one by
-		// one, side by side; each endpoint is its own receiver.
-		wg.Go(func() { w.process(jobCtx, j) })
+		p.others.Go(func() { w.process(p.ctx, j) })
 	}
 	if len(mails) > 0 {
-		w.sendMails(jobCtx, w.Mail.(SessionMailer), mails)
+		for _, mj := range w.prepareEmails(p.ctx, mails) {
+			if mj.err != nil {
+				w.record(p.ctx, mj.job, "", mj.err)
+				continue
+			}
+			p.mail <- mj // waits while the connections have a batch in hand
+		}
 	}
-	wg.Wait()
 	return len(jobs), nil
 }
 

@@ -196,7 +196,10 @@ func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, n in
 		return nil, nil
 	}
 	inKinds := `kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)`
-	due := inKinds + ` AND ((status = 'pending' AND run_at <= ?) OR (status = 'running' AND locked_until < ?))`
+	// The status list first, said outright, so both databases use the
+	// partial index of the due jobs (jobs_due) instead of reading the
+	// whole table, which keeps every job ever sent.
+	due := `status IN ('pending', 'running') AND ` + inKinds + ` AND ((status = 'pending' AND run_at <= ?) OR (status = 'running' AND locked_until < ?))`
 	// A read first: an idle poll takes no write lock (SQLite has one).
 	now := db.Now()
 	var args []any
@@ -217,7 +220,7 @@ func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, n in
 		// run again: it is dead, and shows as such.
 		const lost = "worker lost during the last attempt (lease expired)"
 		rows, err := tx.query(ctx, `UPDATE jobs SET status = 'dead', locked_by = '', locked_until = NULL, done_at = ?, last_error = ?
-			WHERE status = 'running' AND locked_until < ? AND attempts >= max_attempts RETURNING id, kind, attempts`, tx.now, lost, tx.now)
+			WHERE status IN ('pending', 'running') AND status = 'running' AND locked_until < ? AND attempts >= max_attempts RETURNING id, kind, attempts`, tx.now, lost, tx.now)
 		if err != nil {
 			return fmt.Errorf("claim jobs: expire: %w", err)
 		}
