@@ -98,7 +98,10 @@ func workerID() string {
 
 func (w *Worker) defaults() {
 	if w.Batch <= 0 {
-		w.Batch = 100
+		// 50 messages a connection: at half a second a message (a slow
+		// server), a batch and the one queued behind it are sent well
+		// within the 90 s an attempt may take.
+		w.Batch = 200
 	}
 	if w.Conns <= 0 {
 		w.Conns = 4

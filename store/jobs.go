@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -196,31 +195,47 @@ func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, n in
 		return nil, nil
 	}
 	inKinds := `kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)`
-	// The status list first, said outright, so both databases use the
-	// partial index of the due jobs (jobs_due) instead of reading the
-	// whole table, which keeps every job ever sent.
-	due := `status IN ('pending', 'running') AND ` + inKinds + ` AND ((status = 'pending' AND run_at <= ?) OR (status = 'running' AND locked_until < ?))`
-	// A read first: an idle poll takes no write lock (SQLite has one).
-	now := db.Now()
-	var args []any
+	// Two kinds of due job, each read through its own partial index in
+	// (run_at, id) or lease order — jobs_due and jobs_running — never the
+	// whole table, which keeps every job ever sent: pending ones whose time
+	// has come, and running ones whose worker's lease has passed.
+	pendingDue := `status IN ('pending', 'running') AND status = 'pending' AND ` + inKinds + ` AND run_at <= ?`
+	leaseLost := `status = 'running' AND ` + inKinds + ` AND locked_until < ?`
+	var kargs []any
 	for _, k := range kinds {
-		args = append(args, k)
+		kargs = append(kargs, k)
 	}
-	var one int
-	err := db.queryRow(ctx, `SELECT 1 FROM jobs WHERE `+due+` LIMIT 1`, append(args, now, now)...).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("claim jobs: %w", err)
+	if db.Dialect == SQLite {
+		// A read first: an idle poll takes no write lock (SQLite has one).
+		now := db.Now()
+		var due bool
+		err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE `+pendingDue+` ORDER BY run_at, id LIMIT 1)
+			OR EXISTS (SELECT 1 FROM jobs WHERE `+leaseLost+`)`, append(append(append(kargs[:len(kargs):len(kargs)], now), kargs...), now)...).Scan(&due)
+		if err != nil {
+			return nil, fmt.Errorf("claim jobs: %w", err)
+		}
+		if !due {
+			return nil, nil
+		}
 	}
 	var out []*Job
-	err = db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *Tx) error {
 		out = nil
+		if db.Dialect == Postgres {
+			// Thousands of jobs arrive in one transaction (an advisory)
+			// long before statistics see them; planned on the old
+			// figures, the claim would collect every due job in a bitmap
+			// and sort them all, on every batch. Walking jobs_due in order
+			// and stopping at the batch's size is right at any size.
+			if _, err := tx.exec(ctx, `SET LOCAL enable_bitmapscan = off`); err != nil {
+				return fmt.Errorf("claim jobs: %w", err)
+			}
+		}
 		// A worker lost on the job's last attempt leaves a job nobody may
 		// run again: it is dead, and shows as such.
 		const lost = "worker lost during the last attempt (lease expired)"
 		rows, err := tx.query(ctx, `UPDATE jobs SET status = 'dead', locked_by = '', locked_until = NULL, done_at = ?, last_error = ?
-			WHERE status IN ('pending', 'running') AND status = 'running' AND locked_until < ? AND attempts >= max_attempts RETURNING id, kind, attempts`, tx.now, lost, tx.now)
+			WHERE status = 'running' AND locked_until < ? AND attempts >= max_attempts RETURNING id, kind, attempts`, tx.now, lost, tx.now)
 		if err != nil {
 			return fmt.Errorf("claim jobs: expire: %w", err)
 		}
@@ -241,27 +256,39 @@ func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, n in
 				return err
 			}
 		}
-		claimArgs := append(append([]any{worker, tx.now.Add(lease)}, args...), tx.now, tx.now, n)
 		lock := ""
 		if db.Dialect == Postgres {
 			lock = " FOR UPDATE SKIP LOCKED"
 		}
-		rows, err = tx.query(ctx, `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, locked_until = ?
-			WHERE id IN (SELECT id FROM jobs WHERE `+due+` AND attempts < max_attempts
-				ORDER BY run_at, id LIMIT ?`+lock+`)
-			RETURNING `+jobColumns, claimArgs...)
-		if err != nil {
-			return fmt.Errorf("claim jobs: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			j, err := scanJob(rows)
+		// Jobs whose worker was lost first (their time came earlier), then
+		// pending ones, in the order they are due.
+		for _, q := range []struct {
+			where, order string
+		}{{leaseLost, "locked_until, id"}, {pendingDue, "run_at, id"}} {
+			if len(out) >= n {
+				break
+			}
+			rows, err := tx.query(ctx, `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, locked_until = ?
+				WHERE id IN (SELECT id FROM jobs WHERE `+q.where+` AND attempts < max_attempts
+					ORDER BY `+q.order+` LIMIT ?`+lock+`)
+				RETURNING `+jobColumns, append(append([]any{worker, tx.now.Add(lease)}, kargs...), tx.now, n-len(out))...)
 			if err != nil {
+				return fmt.Errorf("claim jobs: %w", err)
+			}
+			for rows.Next() {
+				j, err := scanJob(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				out = append(out, j)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return err
 			}
-			out = append(out, j)
 		}
-		return rows.Err()
+		return nil
 	})
 	slices.SortFunc(out, func(a, b *Job) int { return cmp.Or(a.RunAt.Compare(b.RunAt), cmp.Compare(a.ID, b.ID)) })
 	return out, err
@@ -527,17 +554,48 @@ type Completion struct {
 }
 
 // CompleteJobs marks many claimed jobs done in one transaction (the
-// outbox's group commit). Each is fenced as CompleteJob is: a job whose
-// lease this worker lost is left alone and returned in lost.
+// outbox's group commit), a few hundred in one statement. Each is fenced
+// as CompleteJob is: a job whose lease this worker lost is left alone and
+// returned in lost.
 func (db *DB) CompleteJobs(ctx context.Context, cs []Completion) (lost []int64, err error) {
 	err = db.Update(ctx, func(tx *Tx) error {
 		lost = nil
-		for _, c := range cs {
-			err := tx.settle(ctx, c.Job, `status = 'done', result = ?, done_at = ?`, clip(c.Result), tx.now)
-			if errors.Is(err, ErrLeaseLost) {
-				lost = append(lost, c.Job.ID)
-			} else if err != nil {
+		const per = 200 // 4 parameters each
+		for start := 0; start < len(cs); start += per {
+			chunk := cs[start:min(len(cs), start+per)]
+			var b strings.Builder
+			b.WriteString(`UPDATE jobs SET status = 'done', result = v.column2, done_at = ?, locked_by = '', locked_until = NULL FROM (VALUES `)
+			args := []any{tx.now}
+			for i, c := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				// Typed, so PostgreSQL compares like with like.
+				b.WriteString("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER))")
+				args = append(args, c.Job.ID, clip(c.Result), c.Job.LockedBy, c.Job.Attempts)
+			}
+			b.WriteString(`) AS v WHERE jobs.id = v.column1 AND jobs.status = 'running' AND jobs.locked_by = v.column3 AND jobs.attempts = v.column4 RETURNING jobs.id`)
+			rows, err := tx.query(ctx, b.String(), args...)
+			if err != nil {
+				return fmt.Errorf("complete %d jobs: %w", len(chunk), err)
+			}
+			done := map[int64]bool{}
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				done[id] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return err
+			}
+			for _, c := range chunk {
+				if !done[c.Job.ID] {
+					lost = append(lost, c.Job.ID)
+				}
 			}
 		}
 		return nil

@@ -24,7 +24,7 @@ func benchFanout(ctx context.Context, fs *flag.FlagSet, cfg *kyoyu.Config, args 
 	runs := fs.Int("runs", 3, "advisories to publish, one run each")
 	workers := fs.Int("workers", 1, "outbox workers")
 	conns := fs.Int("conns", 4, "SMTP connections per worker")
-	batch := fs.Int("batch", 100, "jobs a worker claims at once")
+	batch := fs.Int("batch", 200, "jobs a worker claims at once")
 	poll := fs.Duration("poll", 100*time.Millisecond, "how often an idle worker looks for jobs")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the runs to this file")
 	if err := parse(fs, cfg, args); err != nil {
