@@ -112,14 +112,9 @@ func TestFanout(t *testing.T) {
 	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		world(t, db)
 		ctx := context.Background()
-		sink, err := bench.StartSink(ctx, sinkBin, t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sink.Stop()
-		opt := bench.FanoutOptions{Workers: 2, Conns: 2, Batch: 20, Poll: 10 * time.Millisecond}
+		opt := bench.FanoutOptions{Sink: sinkBin, Workers: 2, Conns: 2, Batch: 20, Poll: 10 * time.Millisecond}
 		for run := range 2 {
-			r, err := bench.Fanout(ctx, db, sink, opt, fmt.Sprint(run))
+			r, err := bench.Fanout(ctx, db, opt, fmt.Sprint(run))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -51,7 +51,8 @@ type FanoutResult struct {
 	Publish, Cascade, Recorded    time.Duration // publish call; all hops made; last in-app delivery recorded (DB time)
 	LastAccepted                  time.Duration // publish → last e-mail accepted by the SMTP server
 	FirstAccepted                 time.Duration
-	AcceptedDuringCascade         int // by the time every hop was made
+	AcceptedDuringCascade         int    // by the time every hop was made
+	LoadAvg                       string // the machine's load when the run began (Linux)
 	JobsDone, JobsDropped, Others int
 }
 
@@ -151,20 +152,6 @@ func (s *Sink) AcceptedBy(t time.Time) (n int, first, last time.Time, by int, er
 		}
 	}
 	return len(files), first, last, by, nil
-}
-
-// Clear removes the kept messages between phases.
-func (s *Sink) Clear() error {
-	files, err := filepath.Glob(filepath.Join(s.Dir, "*"))
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := os.Remove(f); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // RawSMTP sends n copies of m over conns connections, each carrying its
@@ -302,29 +289,50 @@ func planCascade(ctx context.Context, db *store.DB) (*cascade, error) {
 // operators of its sectors outside any CEPTOAR, and by every secretariat
 // to its members — through the advisory service, as the UI does — while
 // the outbox workers send its e-mail to the sink.
-func Fanout(ctx context.Context, db *store.DB, sink *Sink, opt FanoutOptions, tag string) (*FanoutResult, error) {
+//
+// Each phase has an SMTP sink process of its own, keeping mail in a fresh
+// folder, so neither finds the other's leftovers.
+func Fanout(ctx context.Context, db *store.DB, opt FanoutOptions, tag string) (*FanoutResult, error) {
 	logf := func(format string, args ...any) {
 		if opt.Log != nil {
 			fmt.Fprintf(opt.Log, format+"\n", args...)
 		}
 	}
-	host, port, _ := net.SplitHostPort(sink.Addr)
-	portN, _ := strconv.Atoi(port)
-	cfg := kyoyu.Config{DB: "sqlite:unused", SMTPHost: host, SMTPPort: portN, SMTPMode: "none",
-		SMTPFrom: "Kyoyu <kyoyu@nisc.example.go.jp>", BaseURL: "https://kyoyu.example.go.jp"}
-	if err := cfg.Validate(); err != nil {
+	startSink := func() (*Sink, kyoyu.Config, func(), error) {
+		dir, err := os.MkdirTemp("", "kyoyu-fanout-mail")
+		if err != nil {
+			return nil, kyoyu.Config{}, nil, err
+		}
+		sink, err := StartSink(ctx, opt.Sink, dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, kyoyu.Config{}, nil, err
+		}
+		stop := func() { sink.Stop(); os.RemoveAll(dir) }
+		host, port, _ := net.SplitHostPort(sink.Addr)
+		portN, _ := strconv.Atoi(port)
+		cfg := kyoyu.Config{DB: "sqlite:unused", SMTPHost: host, SMTPPort: portN, SMTPMode: "none",
+			SMTPFrom: "Kyoyu <kyoyu@nisc.example.go.jp>", BaseURL: "https://kyoyu.example.go.jp"}
+		if err := cfg.Validate(); err != nil {
+			stop()
+			return nil, cfg, nil, err
+		}
+		return sink, cfg, stop, nil
+	}
+	sink, cfg, stop, err := startSink()
+	if err != nil {
 		return nil, err
 	}
+	defer func() { stop() }()
 	plan, err := planCascade(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	res := &FanoutResult{}
+	res := &FanoutResult{LoadAvg: loadAvg()}
 	conns := opt.Workers * opt.Conns
 
 	// (a) The server's raw throughput: as many messages as the fan-out
 	// will send, of the same size, over as many connections.
-	svc := advisory.New(db, cfg)
 	people, err := db.People(ctx, 0)
 	if err != nil {
 		return nil, err
@@ -342,10 +350,13 @@ func Fanout(ctx context.Context, db *store.DB, sink *Sink, opt FanoutOptions, ta
 	if n, _, _, err := sink.Accepted(); err != nil || n != res.RawMessages {
 		return nil, fmt.Errorf("raw SMTP: the sink kept %d of %d messages (%v)", n, res.RawMessages, err)
 	}
+	logf("load average at the start: %s", res.LoadAvg)
 	logf("raw: %d messages over %d connections in %s: %.0f/s", res.RawMessages, conns, res.RawElapsed.Round(time.Millisecond), res.RawRate())
-	if err := sink.Clear(); err != nil {
+	stop()
+	if sink, cfg, stop, err = startSink(); err != nil {
 		return nil, err
 	}
+	svc := advisory.New(db, cfg)
 
 	// (b, c) The fan-out, with the workers running as in a server.
 	wctx, stopWorkers := context.WithCancel(ctx)
@@ -443,7 +454,7 @@ func Fanout(ctx context.Context, db *store.DB, sink *Sink, opt FanoutOptions, ta
 	logf("e-mail: %d accepted (%d dropped, %d dead); first %s, last %s after publishing: %.0f/s, %.2f× the raw time; %d while the hops were made, %.0f/s after",
 		n, res.JobsDropped, res.Others, res.FirstAccepted.Round(time.Millisecond), res.LastAccepted.Round(time.Millisecond), res.Rate(), res.Ratio(),
 		by, float64(n-by)/(res.LastAccepted-res.Cascade).Seconds())
-	return res, sink.Clear()
+	return res, nil
 }
 
 // recordedAt reads, from the database, when the last delivery and the last
@@ -493,4 +504,15 @@ func jobCounts(ctx context.Context, db *store.DB, since time.Time) (map[string]i
 		out[s] = n
 	}
 	return out, rows.Err()
+}
+
+// loadAvg is /proc/loadavg's first three figures, or "" elsewhere: the
+// figures of a shared machine mean little without it.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }

@@ -38,19 +38,9 @@ func benchFanout(ctx context.Context, fs *flag.FlagSet, cfg *kyoyu.Config, args 
 		return err
 	}
 	defer db.Close()
-	dir, err := os.MkdirTemp("", "kyoyu-fanout-mail")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	sink, err := bench.StartSink(ctx, *sinkProg, dir)
-	if err != nil {
-		return err
-	}
-	defer sink.Stop()
 	opt := bench.FanoutOptions{Sink: *sinkProg, Workers: *workers, Conns: *conns, Batch: *batch, Poll: *poll, Log: stdout}
-	fmt.Fprintf(stdout, "%s database; %d worker(s) × %d SMTP connections, batches of %d, poll %s; sink at %s\n",
-		db.Dialect, *workers, *conns, *batch, *poll, sink.Addr)
+	fmt.Fprintf(stdout, "%s database; %d worker(s) × %d SMTP connections, batches of %d, poll %s\n",
+		db.Dialect, *workers, *conns, *batch, *poll)
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -65,7 +55,7 @@ func benchFanout(ctx context.Context, fs *flag.FlagSet, cfg *kyoyu.Config, args 
 	var rs []*bench.FanoutResult
 	for i := range *runs {
 		fmt.Fprintf(stdout, "\nrun %d\n", i+1)
-		r, err := bench.Fanout(ctx, db, sink, opt, fmt.Sprintf("run %d, %s", i+1, time.Now().Format(time.RFC3339)))
+		r, err := bench.Fanout(ctx, db, opt, fmt.Sprintf("run %d, %s", i+1, time.Now().Format(time.RFC3339)))
 		if err != nil {
 			return err
 		}
