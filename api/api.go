@@ -89,6 +89,7 @@ var Routes = []string{
 	"GET /api/v1/advisories/{id}/feedback",
 	"POST /api/v1/advisories/{id}/feedback",
 	"GET /api/v1/cases/{id}/stix",
+	"GET /api/v1/advisories/{id}/stix",
 	"POST /api/v1/stix/bundles",
 	"GET /api/v1/stix/bundles/{id}",
 	"GET /api/v1/stix/objects",
