@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"kyoyu/policy"
 	"kyoyu/stix"
@@ -178,9 +179,9 @@ func (hw *httpWorld) checkAdvisorySTIXRefusals() {
 				continue
 			}
 			hw.scan(policy.Anonymous, policy.Anonymous, path, r.body)
-			api := path[:5] == "/api/"
+			api := strings.HasPrefix(path, "/api/")
 			if api && r.status != http.StatusUnauthorized ||
-				!api && (r.status != http.StatusSeeOther || len(r.location) < 7 || r.location[:7] != "/signin") {
+				!api && (r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/signin")) {
 				hw.leaks.mismatch("anonymous visitor: %s answered %d (location %q), not a refusal", path, r.status, r.location)
 			}
 		}
