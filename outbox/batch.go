@@ -22,7 +22,6 @@ type pipe struct {
 	ctx     context.Context
 	mail    chan mailJob // nil: no SessionMailer
 	senders sync.WaitGroup
-	others  sync.WaitGroup // jobs carried out one by one
 	rec     *recorder
 }
 
@@ -48,7 +47,6 @@ func (p *pipe) stop() {
 		p.senders.Wait()
 		p.rec.close()
 	}
-	p.others.Wait()
 }
 
 // sender is one SMTP connection's loop.

@@ -16,6 +16,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"kyoyu"
@@ -188,12 +189,16 @@ func (w *Worker) claim(ctx context.Context, p *pipe) (int, error) {
 	// Claimed jobs are carried through even if ctx ends now: abandoning
 	// one mid-send is what could send it twice.
 	var mails []*store.Job
+	var others sync.WaitGroup
+	// The batch's webhooks are waited for before the next claim, as they
+	// were claimed together; its e-mail only until the pipe has room.
+	defer others.Wait()
 	for _, j := range jobs {
 		if p.mail != nil && j.Kind == store.JobEmail {
 			mails = append(mails, j)
 			continue
 		}
-		p.others.Go(func() { w.process(p.ctx, j) })
+		others.Go(func() { w.process(p.ctx, j) })
 	}
 	if len(mails) > 0 {
 		for _, mj := range w.prepareEmails(p.ctx, mails) {
