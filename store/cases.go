@@ -182,11 +182,10 @@ func (db *DB) Submit(ctx context.Context, actor kyoyu.Actor, s Submission) (stri
 				return err
 			}
 		}
-		for _, n := range s.Notify {
-			n.ItemID = itemID
-			if err := tx.notify(ctx, n); err != nil {
-				return err
-			}
+		// A ministry's liaisons are told together: a few statements, not
+		// three per person.
+		if err := tx.notifyMany(ctx, itemID, s.Notify); err != nil {
+			return err
 		}
 		detail := fmt.Sprintf("case=%d report=%d to=%d", caseID, reportNumber, s.ToOrgID)
 		if number != "" {
