@@ -188,8 +188,8 @@ type STIXFilter struct {
 	// Holding: only objects of cases ("case"), of imported bundles
 	// ("import"), of either ("report") or of advisories ("advisory"); "" any.
 	Holding string
-	After      *STIXCursor
-	Limit      int // 1 to 1000; 100 by default
+	After   *STIXCursor
+	Limit   int // 1 to 1000; 100 by default
 }
 
 // STIXPage is one page of objects, oldest added first.
