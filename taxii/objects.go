@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -266,7 +267,11 @@ func (h *Handler) versions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := Versions{More: page.More, Versions: []string{}}
-	for _, o := range page.Objects {
+	// Oldest version first within the page (pages follow date added,
+	// and a follow-up's objects may be stored before its predecessor's).
+	objs := slices.Clone(page.Objects)
+	slices.SortStableFunc(objs, func(a, b store.STIXObject) int { return strings.Compare(a.Modified, b.Modified) })
+	for _, o := range objs {
 		out.Versions = append(out.Versions, version(o))
 	}
 	if page.Next != nil {
