@@ -38,8 +38,12 @@ func (s *Service) MaterialiseCaseSTIX(ctx context.Context, caseID, versionID int
 		return 0, err
 	}
 	// Only the originator and the anonymising secretariat may know the
-	// source of an anonymised case; NISC is neither, but say so plainly.
+	// source of an anonymised case. NISC is neither — unless it wrote the
+	// report itself — so the label is put in plainly whoever reads here.
 	seeSource := d.SeeSource && !c.Anonymised
+	if c.Anonymised {
+		c.Operator, c.OperatorOrgID = ref.Label, 0
+	}
 	vers, err := s.DB.Versions(ctx, v, caseID)
 	if err != nil {
 		return 0, err
