@@ -23,6 +23,7 @@ import (
 	"kyoyu/internal/testkit"
 	"kyoyu/outbox"
 	"kyoyu/policy"
+	"kyoyu/report"
 	"kyoyu/server"
 	"kyoyu/stix"
 	"kyoyu/store"
@@ -367,6 +368,43 @@ func TestTAXII(t *testing.T) {
 		// anonymised green case, the ministry's red one.
 		if len(jobs) != 4 || slices.ContainsFunc(jobs, func(j *store.Job) bool { return j.Status != store.JobDone }) {
 			t.Fatalf("stix jobs: %+v", jobs)
+		}
+		// The migration that brought this job kind enqueues the same jobs
+		// for versions released before it: its query gives these jobs.
+		rows, err := db.SQL().QueryContext(ctx, `SELECT '{"case_id":' || v.case_id || ',"version_id":' || v.id || '}', 'stix:version:' || v.id
+			FROM report_versions v WHERE v.released AND v.submitted_at IS NOT NULL ORDER BY v.id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var backfill []string
+		for rows.Next() {
+			var payload, key string
+			if err := rows.Scan(&payload, &key); err != nil {
+				t.Fatal(err)
+			}
+			var p store.STIXJob
+			if err := json.Unmarshal([]byte(payload), &p); err != nil || p.CaseID == 0 || p.VersionID == 0 {
+				t.Errorf("backfill payload %s: %v", payload, err)
+			}
+			backfill = append(backfill, key+" "+payload)
+		}
+		rows.Close()
+		var enqueued []string
+		for _, j := range jobs {
+			var p store.STIXJob
+			json.Unmarshal(j.Payload, &p)
+			enqueued = append(enqueued, fmt.Sprintf(`%s {"case_id":%d,"version_id":%d}`, j.DedupeKey, p.CaseID, p.VersionID))
+		}
+		slices.Sort(backfill)
+		slices.Sort(enqueued)
+		if !slices.Equal(backfill, enqueued) {
+			t.Errorf("the migration's backfill %q, the release's jobs %q", backfill, enqueued)
+		}
+		// Storing a version again changes nothing.
+		var p0 store.STIXJob
+		json.Unmarshal(jobs[0].Payload, &p0)
+		if n, err := report.New(db, kyoyu.Config{}).MaterialiseCaseSTIX(ctx, p0.CaseID, p0.VersionID); err != nil || n != 0 {
+			t.Errorf("materialising again: %d new, %v", n, err)
 		}
 		incidents := e.pageAll(nisc, elec, 2, url.Values{"match[type]": {"incident"}})
 		if len(incidents) != 2 {

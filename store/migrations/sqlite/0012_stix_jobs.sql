@@ -33,3 +33,10 @@ CREATE TABLE taxii_statuses (
     body       TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
+
+-- Versions released before this migration get their job too, so every
+-- released case is served over TAXII (the worker stores them in turn).
+INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, dedupe_key, created_at)
+SELECT 'stix', '{"case_id":' || v.case_id || ',"version_id":' || v.id || '}', 'pending', 0, 12, v.submitted_at,
+    'stix:version:' || v.id, v.submitted_at
+FROM report_versions v WHERE v.released AND v.submitted_at IS NOT NULL;
