@@ -20,6 +20,7 @@ import (
 
 	"kyoyu"
 	"kyoyu/account"
+	"kyoyu/audit"
 	"kyoyu/report"
 	"kyoyu/stix"
 	"kyoyu/store"
@@ -114,6 +115,11 @@ func (h *Handler) authenticate(r *http.Request) (*account.Principal, error) {
 		// A token is its person's alone: another name with it is refused
 		// as a wrong password would be.
 		if store.NormaliseEmail(user) != store.NormaliseEmail(pr.Person.Email) {
+			e := audit.Entry{Action: "auth.token", Outcome: audit.Denied, PersonID: pr.Person.ID, IP: clientIP(r),
+				PersonEmail: store.NormaliseEmail(user), Detail: "token presented with another e-mail address (TAXII Basic)"}
+			if err := h.db.Audit(r.Context(), e); err != nil {
+				return nil, err
+			}
 			return nil, &kyoyu.Error{Code: kyoyu.EUNAUTHORIZED, Message: "auth.bad_credentials"}
 		}
 		return pr, nil
