@@ -274,6 +274,7 @@ func queryCases() map[string][]queryCase {
 		"status":      {{"at_nisc", true}, {"draft", true}, {"lost", false}},
 		"overdue":     {{"true", true}, {"false", true}, {"sometimes", false}},
 		"mine":        {{"1", true}, {"yes please", false}},
+		"count":       {{"exact", true}, {"about", false}},
 		"from":        {{"2026-01-01", true}, {"2026-01-01T00:00:00+09:00", true}, {"yesterday", false}},
 		"to":          {{"2030-12-31", true}, {"2030-12-31T23:59:59Z", true}, {"2026-13-01", false}},
 		"q":           {{"侵入", true}, {"東和電力", true}, {"ransomware", true}, {"！？", false}},
