@@ -45,3 +45,28 @@ func (db *DB) TAXIIStatusOf(ctx context.Context, id string, personID int64) (*TA
 	s.Body, s.CreatedAt = json.RawMessage(body), s.CreatedAt.UTC()
 	return s, nil
 }
+
+// PublishedAdvisoryVersion reads an advisory with one of its published
+// versions, to store that version's STIX. It checks no access: the caller
+// stores only what every reader of the advisory may see, and the store
+// filters every read of it.
+func (db *DB) PublishedAdvisoryVersion(ctx context.Context, advisoryID, versionID int64) (*kyoyu.Advisory, error) {
+	a := &kyoyu.Advisory{}
+	var pub sqlNullTime
+	err := db.queryRow(ctx, `SELECT `+advisoryColumns+` FROM advisories a JOIN items i ON i.id = a.item_id WHERE a.id = ?`, advisoryID).
+		Scan(&a.ID, &a.ItemID, &a.Number, &a.Status, &a.IssuerOrgID, &a.TLP, &pub, &a.CreatedAt, &a.UpdatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("advisory %d: %w", advisoryID, db.mapErr(err))
+	}
+	a.PublishedAt = pub.ptr()
+	var form string
+	err = db.queryRow(ctx, `SELECT id, report_number, form FROM advisory_versions WHERE id = ? AND advisory_id = ? AND status = 'published'`,
+		versionID, advisoryID).Scan(&a.VersionID, &a.ReportNumber, &form)
+	if err != nil {
+		return nil, fmt.Errorf("advisory %d version %d: %w", advisoryID, versionID, db.mapErr(err))
+	}
+	if err := json.Unmarshal([]byte(form), &a.Form); err != nil {
+		return nil, fmt.Errorf("advisory %d version %d: %w", advisoryID, versionID, err)
+	}
+	return a, nil
+}
