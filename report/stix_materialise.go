@@ -83,7 +83,7 @@ func (s *Service) MaterialiseCaseSTIX(ctx context.Context, caseID, versionID int
 	if err != nil {
 		return 0, err
 	}
-	objects, err := storedObjects(b)
+	objects, err := StoredSTIXObjects(b)
 	if err != nil {
 		return 0, fmt.Errorf("materialise case %d: %w", caseID, err)
 	}
@@ -91,9 +91,9 @@ func (s *Service) MaterialiseCaseSTIX(ctx context.Context, caseID, versionID int
 		fmt.Sprintf("case=%d version=%d report=%d", caseID, ver.ID, ver.ReportNumber), objects)
 }
 
-// storedObjects reads an exported bundle back as the store keeps objects
+// StoredSTIXObjects reads an exported bundle back as the store keeps objects
 // (the same parsing as an import, so version keys are computed alike).
-func storedObjects(b *stix.Bundle) ([]store.STIXObject, error) {
+func StoredSTIXObjects(b *stix.Bundle) ([]store.STIXObject, error) {
 	raw, err := b.JSON()
 	if err != nil {
 		return nil, err
