@@ -23,6 +23,9 @@ func (w *Worker) stix(ctx context.Context, j *store.Job) (string, error) {
 	if errors.Is(err, kyoyu.ErrNotFound) {
 		return "", drop("case %d version %d: %v", p.CaseID, p.VersionID, err)
 	}
+	if kyoyu.ErrorCode(err) == kyoyu.EINVALID {
+		return "", Permanent(err)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -81,7 +81,8 @@ func (s *Service) MaterialiseCaseSTIX(ctx context.Context, caseID, versionID int
 	}
 	b, err := stix.ExportCase(in)
 	if err != nil {
-		return 0, err
+		// The same input fails the same way: not worth retrying.
+		return 0, &kyoyu.Error{Code: kyoyu.EINVALID, Message: fmt.Sprintf("case %d version %d: no STIX export", caseID, versionID), Err: err}
 	}
 	objects, err := StoredSTIXObjects(b)
 	if err != nil {
