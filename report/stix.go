@@ -192,7 +192,7 @@ func (s *Service) ImportSTIX(ctx context.Context, pr *account.Principal, ip stri
 		return nil, err
 	}
 	item := policy.Item{Kind: policy.Report, TLP: plan.TLP, Originator: pr.Organisation.ID, Shared: true,
-		Holders: []int64{nisc.ID}, Sectors: pr.Organisation.Sectors}
+		Holders: []int64{nisc.ID}, Sectors: importSectors(pr.Organisation.Sectors, stix.AdvisorySectors(b))}
 	acc.ItemID, err = s.DB.ImportSTIX(ctx, pr.Actor(ip), store.STIXImport{Item: item, BundleID: b.ID, PersonID: pr.Person.ID,
 		Source: opt.Source, Objects: objects, Account: raw, Progress: opt.Progress})
 	if err != nil {
@@ -279,4 +279,21 @@ func (s *Service) STIXImportAccount(ctx context.Context, pr *account.Principal, 
 	}
 	acc.ItemID = rec.ItemID
 	return &acc, nil
+}
+
+// importSectors are the sectors an imported item concerns: the importer's,
+// narrowed to the recipient sectors of an advisory the bundle carries (an
+// advisory's export imported again never reaches sectors it was not issued
+// for); never widened.
+func importSectors(importer, advisory []string) []string {
+	var both []string
+	for _, s := range importer {
+		if slices.Contains(advisory, s) {
+			both = append(both, s)
+		}
+	}
+	if len(both) == 0 {
+		return importer
+	}
+	return both
 }

@@ -91,6 +91,7 @@ type caseListView struct {
 	Total    int
 	Capped   bool   // Total is a lower bound (store.TotalBound)
 	ExactURL string // this list counted exactly, when Capped
+	CSV      string // this list (every page) as CSV
 	Next     string // the next page's URL, if any
 	First    string // the first page's URL, when not on it
 }
@@ -177,6 +178,7 @@ func (h *Handler) caseList(w http.ResponseWriter, r *http.Request) {
 		v.Rows = append(v.Rows, row)
 	}
 	link := form.values()
+	v.CSV = "/cases.csv?" + link.Encode()
 	if page.NextAt != nil {
 		next := form.values()
 		next.Set("before_at", page.NextAt.UTC().Format(time.RFC3339Nano))
