@@ -7,10 +7,12 @@ package e2e
 // what the world then holds: the bundles checkSTIXObjects imported (the
 // contributions collection, and the sector collections of their sectors)
 // and the world's released cases, whose STIX the server stores for TAXII
-// (report.Service.MaterialiseCaseSTIX, run here as the job would run it).
+// (report.Service.MaterialiseCaseSTIX, run here as the job would run it),
+// and the world's published advisories (advisory.Service.MaterialiseSTIX:
+// the advisories collection).
 //
 // A collection is a world of its own: the items it covers (a sector's
-// reports and imports, or every import) with the objects the store holds
+// reports and imports, every import, or every advisory) with the objects the store holds
 // for them. An object is listed iff the viewer sees one of the covered
 // items holding it, labelled with the narrowest range among those; an
 // item is shown iff every object it alone holds there is listed. The
@@ -27,6 +29,8 @@ import (
 	"net/url"
 	"slices"
 
+	"kyoyu"
+	"kyoyu/advisory"
 	"kyoyu/policy"
 	"kyoyu/stix"
 	"kyoyu/store"
@@ -76,6 +80,29 @@ func (hw *httpWorld) checkTAXII(ctx context.Context, viewers []policy.Viewer) in
 	}
 	if materialised == 0 {
 		t.Fatalf("seed %d: no released case to serve over TAXII", hw.seed)
+	}
+	// The published advisories, as the job stores them at publication.
+	advs := advisory.New(hw.db, kyoyu.Config{})
+	vrows, err := hw.db.SQL().QueryContext(ctx, `SELECT advisory_id, id FROM advisory_versions WHERE status = 'published' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var published [][2]int64
+	for vrows.Next() {
+		var a, v int64
+		if err := vrows.Scan(&a, &v); err != nil {
+			t.Fatal(err)
+		}
+		published = append(published, [2]int64{a, v})
+	}
+	vrows.Close()
+	for _, p := range published {
+		if _, err := advs.MaterialiseSTIX(ctx, p[0], p[1]); err != nil {
+			t.Fatalf("seed %d: materialise advisory %d version %d: %v", hw.seed, p[0], p[1], err)
+		}
+	}
+	if len(published) == 0 {
+		t.Fatalf("seed %d: no published advisory to serve over TAXII", hw.seed)
 	}
 	// What the store holds, per item: the facts the expectations are
 	// built on (which items hold which ids), not a reader's view.
@@ -149,6 +176,7 @@ func (hw *httpWorld) checkTAXII(ctx context.Context, viewers []policy.Viewer) in
 		cols = append(cols, tc)
 	}
 	covered(taxii.AliasContributions, func(id int64, _ policy.Item) bool { return imports[id] })
+	covered(taxii.AliasAdvisories, func(_ int64, it policy.Item) bool { return it.Kind == policy.Advisory })
 	for _, s := range sectors {
 		covered("sector-"+s.Code, func(_ int64, it policy.Item) bool {
 			return it.Kind == policy.Report && slices.Contains(it.Sectors, s.Code)
@@ -166,7 +194,11 @@ func (hw *httpWorld) checkTAXII(ctx context.Context, viewers []policy.Viewer) in
 			continue
 		}
 		nonEmpty++
-		s := surface{name: "TAXII " + tc.alias + " GET /taxii2/api/collections/{id}/objects/", kind: policy.Report,
+		kind := policy.Report
+		if tc.alias == taxii.AliasAdvisories {
+			kind = policy.Advisory
+		}
+		s := surface{name: "TAXII " + tc.alias + " GET /taxii2/api/collections/{id}/objects/", kind: kind,
 			show: func(_ context.Context, _ *store.DB, v policy.Viewer, _ []int64) (map[int64]policy.Decision, error) {
 				return hw.taxiiList(tc, v)
 			}}

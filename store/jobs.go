@@ -74,11 +74,13 @@ type EmailJob struct {
 	NotificationID int64 `json:"notification_id"`
 }
 
-// STIXJob is the payload of a STIX job: the released version of a case
-// whose export is to be stored. The export is built when the job runs.
+// STIXJob is the payload of a STIX job: the released version of a case,
+// or the published version of an advisory, whose export is to be stored.
+// The export is built when the job runs.
 type STIXJob struct {
-	CaseID    int64 `json:"case_id"`
-	VersionID int64 `json:"version_id"`
+	CaseID     int64 `json:"case_id,omitempty"`
+	AdvisoryID int64 `json:"advisory_id,omitempty"`
+	VersionID  int64 `json:"version_id"`
 }
 
 // WebhookJob is the payload of a webhook job: the event, never content.

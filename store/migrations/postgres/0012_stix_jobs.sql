@@ -15,9 +15,14 @@ CREATE TABLE taxii_statuses (
     created_at TIMESTAMPTZ NOT NULL
 );
 
--- Versions released before this migration get their job too, so every
--- released case is served over TAXII (the worker stores them in turn).
+-- Versions released (cases) or published (advisories) before this
+-- migration get their job too, so every one is served over TAXII (the
+-- worker stores them in turn).
 INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, dedupe_key, created_at)
 SELECT 'stix', '{"case_id":' || v.case_id || ',"version_id":' || v.id || '}', 'pending', 0, 12, v.submitted_at,
     'stix:version:' || v.id, v.submitted_at
 FROM report_versions v WHERE v.released AND v.submitted_at IS NOT NULL;
+INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, dedupe_key, created_at)
+SELECT 'stix', '{"advisory_id":' || v.advisory_id || ',"version_id":' || v.id || '}', 'pending', 0, 12, v.published_at,
+    'stix:advisory-version:' || v.id, v.published_at
+FROM advisory_versions v WHERE v.status = 'published' AND v.published_at IS NOT NULL;
