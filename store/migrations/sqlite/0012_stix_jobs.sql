@@ -22,6 +22,9 @@ INSERT INTO jobs_new SELECT id, kind, payload, status, attempts, max_attempts, r
     last_error, result, dedupe_key, created_at, done_at FROM jobs;
 DROP TABLE jobs;
 ALTER TABLE jobs_new RENAME TO jobs;
+-- The rebuild drops the table's indexes: these are all it had until now
+-- (0008). A migration that changes them must come after this one, or be
+-- repeated here.
 CREATE INDEX jobs_due ON jobs(run_at) WHERE status IN ('pending', 'running');
 
 -- TAXII status resources: the outcome of one POST of objects to a
