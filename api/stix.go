@@ -220,7 +220,9 @@ func decodeSTIXCursor(s string) (*store.STIXCursor, bool) {
 func (h *Handler) listSTIXObjects(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p := map[string]string{}
-	var f store.STIXFilter
+	// Imported bundles only, as documented; cases and advisories are
+	// served as STIX by their own exports and by TAXII.
+	f := store.STIXFilter{Holding: store.HoldingImport}
 	for _, v := range q["type"] {
 		for _, typ := range strings.Split(v, ",") {
 			if !stix.ValidType(typ) {

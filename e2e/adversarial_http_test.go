@@ -73,6 +73,7 @@ type httpWorld struct {
 	missing    int64                      // a case id that does not exist
 	notified   map[noteKey]map[int64]bool // items each person was told about, by kind
 	leaks      *reporter                  // what an answer holds besides its decisions
+	stixWorld  *stixWorld                 // the imported bundles, once checkSTIXObjects imported them
 	scanned    int
 	requests   atomic.Int64
 }
@@ -101,6 +102,7 @@ func checkHTTPSurfaces(ctx context.Context, t *testing.T, seed uint64, db *store
 	}
 	total += hw.checkSTIXObjects(ctx, signedIn) // adversarial_stix_test.go
 	total += hw.checkAudit(ctx)
+	total += hw.checkTAXII(ctx, signedIn) // adversarial_taxii_test.go; after the audit view, as it stores cases' STIX
 	hw.leaks.done(hw.scanned, time.Since(start)-setup)
 	note := fmt.Sprintf("a seeded sample of %d of %d viewers; KYOYU_ADVERSARIAL_FULL=1 checks every one", len(everyone), len(w.viewers))
 	if os.Getenv("KYOYU_ADVERSARIAL_FULL") == "1" {

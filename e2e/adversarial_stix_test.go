@@ -202,6 +202,7 @@ type stixWorld struct {
 func (hw *httpWorld) checkSTIXObjects(ctx context.Context, viewers []policy.Viewer) int {
 	hw.checkSTIXRefusals()
 	sw := hw.importSTIX(ctx)
+	hw.stixWorld = sw
 	// The world must hold items some viewers see and others do not, or
 	// the check would pass by testing nothing.
 	seen, total := 0, 0

@@ -133,9 +133,9 @@ func (w *Worker) defaults() {
 // kinds are the job kinds this worker can carry out.
 func (w *Worker) kinds() []string {
 	if w.Mail == nil {
-		return []string{store.JobWebhook}
+		return []string{store.JobWebhook, store.JobSTIX}
 	}
-	return []string{store.JobEmail, store.JobWebhook}
+	return []string{store.JobEmail, store.JobWebhook, store.JobSTIX}
 }
 
 // Run works until ctx ends. E-mail goes through a pipeline: while the
@@ -279,6 +279,8 @@ func (w *Worker) process(ctx context.Context, j *store.Job) {
 		result, err = w.email(sendCtx, j)
 	case store.JobWebhook:
 		result, err = w.webhook(sendCtx, j)
+	case store.JobSTIX:
+		result, err = w.stix(sendCtx, j)
 	default:
 		err = Permanent(fmt.Errorf("unknown job kind %q", j.Kind))
 	}

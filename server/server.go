@@ -1,5 +1,5 @@
 // Package server assembles the HTTP surface of `kyoyu serve`: the UI, the
-// JSON API, health and readiness, and Prometheus metrics, behind one set of
+// JSON API, the TAXII 2.1 server, health and readiness, and Prometheus metrics, behind one set of
 // middleware (recovery, logging, metrics, security headers).
 package server
 
@@ -18,6 +18,7 @@ import (
 	"kyoyu/account"
 	"kyoyu/api"
 	"kyoyu/store"
+	"kyoyu/taxii"
 	"kyoyu/web"
 )
 
@@ -64,6 +65,7 @@ func New(cfg kyoyu.Config, db *store.DB, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/api/v1/", apiH)
+	mux.Handle("/taxii2/", taxii.New(cfg, db, s.Accounts, log))
 	mux.Handle("/", ui)
 	s.handler = s.middleware(mux)
 	return s, nil

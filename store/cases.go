@@ -181,6 +181,12 @@ func (db *DB) Submit(ctx context.Context, actor kyoyu.Actor, s Submission) (stri
 			if err := tx.reindexCase(ctx, caseID); err != nil {
 				return err
 			}
+			// The version's STIX export is stored for TAXII by a job that
+			// commits with the release, so no release goes without it.
+			if _, err := tx.enqueue(ctx, NewJob{Kind: JobSTIX, DedupeKey: fmt.Sprintf("stix:version:%d", s.VersionID),
+				Payload: STIXJob{CaseID: caseID, VersionID: s.VersionID}}); err != nil {
+				return err
+			}
 		}
 		// A ministry's liaisons are told together: a few statements, not
 		// three per person.

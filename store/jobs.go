@@ -19,6 +19,9 @@ import (
 const (
 	JobEmail   = "email"
 	JobWebhook = "webhook"
+	// JobSTIX writes the STIX export of a released case version into
+	// stix_objects, where TAXII collections read it (docs/TAXII.md).
+	JobSTIX = "stix"
 
 	JobPending = "pending" // waiting for run_at
 	JobRunning = "running" // claimed by a worker until locked_until
@@ -69,6 +72,15 @@ type EmailJob struct {
 	NotificationID int64 `json:"notification_id"`
 }
 
+// STIXJob is the payload of a STIX job: the released version of a case,
+// or the published version of an advisory, whose export is to be stored.
+// The export is built when the job runs.
+type STIXJob struct {
+	CaseID     int64 `json:"case_id,omitempty"`
+	AdvisoryID int64 `json:"advisory_id,omitempty"`
+	VersionID  int64 `json:"version_id"`
+}
+
 // WebhookJob is the payload of a webhook job: the event, never content.
 type WebhookJob struct {
 	WebhookID      int64     `json:"webhook_id"`
@@ -100,7 +112,7 @@ func scanJob(r rowScanner) (*Job, error) {
 // enqueue stores a job in tx, so it commits or rolls back with the change
 // it belongs to. It reports whether the job is new.
 func (tx *Tx) enqueue(ctx context.Context, j NewJob) (bool, error) {
-	if j.Kind != JobEmail && j.Kind != JobWebhook {
+	if j.Kind != JobEmail && j.Kind != JobWebhook && j.Kind != JobSTIX {
 		return false, fmt.Errorf("enqueue: unknown job kind %q", j.Kind)
 	}
 	if j.DedupeKey == "" {

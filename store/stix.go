@@ -131,6 +131,41 @@ func (db *DB) ImportSTIX(ctx context.Context, actor kyoyu.Actor, imp STIXImport)
 	return itemID, nil
 }
 
+// What holds stored STIX objects (STIXFilter.Holding).
+const (
+	HoldingReport   = "report" // cases and imported bundles
+	HoldingCase     = "case"
+	HoldingImport   = "import"
+	HoldingAdvisory = "advisory"
+)
+
+// StoreItemSTIX stores the STIX export of a version of an item of ours (a
+// released case version, a published advisory) among its item's objects,
+// so TAXII collections serve it under the item's range. A version already
+// stored (same id and modified) is kept as it was: storing the same
+// export twice, as a retried job may, changes nothing. It returns how
+// many objects were new.
+func (db *DB) StoreItemSTIX(ctx context.Context, actor kyoyu.Actor, itemID int64, what string, objects []STIXObject) (int, error) {
+	added := 0
+	err := db.Update(ctx, func(tx *Tx) error {
+		added = 0
+		for _, o := range objects {
+			res, err := tx.exec(ctx, `INSERT INTO stix_objects (item_id, stix_id, type, spec_version, created, modified, json, date_added)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (stix_id, modified, item_id) DO NOTHING`,
+				itemID, o.ID, o.Type, o.SpecVersion, o.Created, o.Modified, string(o.JSON), tx.now)
+			if err != nil {
+				return fmt.Errorf("store %s: %w", o.ID, err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				added++
+			}
+		}
+		return tx.audit(ctx, actor, "stix.materialise", "item", fmt.Sprint(itemID), audit.OK,
+			fmt.Sprintf("%s objects=%d new=%d", what, len(objects), added))
+	})
+	return added, err
+}
+
 // STIXCursor is where a page of objects ends (keyset paging on date added).
 type STIXCursor struct {
 	DateAdded time.Time `json:"a"`
@@ -150,8 +185,11 @@ type STIXFilter struct {
 	AddedAfter *time.Time
 	ItemID     int64    // only the objects of one item (one imported bundle)
 	Sectors    []string // only items concerning one of these sectors (a TAXII collection per sector)
-	After      *STIXCursor
-	Limit      int // 1 to 1000; 100 by default
+	// Holding: only objects of cases ("case"), of imported bundles
+	// ("import"), of either ("report") or of advisories ("advisory"); "" any.
+	Holding string
+	After   *STIXCursor
+	Limit   int // 1 to 1000; 100 by default
 }
 
 // STIXPage is one page of objects, oldest added first.
@@ -193,6 +231,19 @@ func (db *DB) STIXObjects(ctx context.Context, v policy.Viewer, f STIXFilter) (*
 			args = append(args, sec)
 		}
 		conds = append(conds, "EXISTS (SELECT 1 FROM item_sectors sx WHERE sx.item_id = o.item_id AND sx.sector_code IN ("+strings.Join(ph, ", ")+"))")
+	}
+	switch f.Holding {
+	case "":
+	case HoldingCase:
+		conds = append(conds, "EXISTS (SELECT 1 FROM cases cx WHERE cx.item_id = o.item_id)")
+	case HoldingImport:
+		conds = append(conds, "EXISTS (SELECT 1 FROM stix_imports ix WHERE ix.item_id = o.item_id)")
+	case HoldingReport:
+		conds = append(conds, "i.kind = 'report'")
+	case HoldingAdvisory:
+		conds = append(conds, "i.kind = 'advisory'")
+	default:
+		return nil, fmt.Errorf("list stix objects: unknown holding %q", f.Holding)
 	}
 	// The outer conditions apply after the versions are ranked, so "last"
 	// is the newest version v may see, whatever was added when.

@@ -16,6 +16,7 @@ import (
 	"kyoyu/outbox"
 	"kyoyu/report"
 	"kyoyu/server"
+	"kyoyu/store"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -85,6 +86,26 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 					if _, err := db.DeleteExpiredSessions(ctx); err != nil {
 						log.Warn("sweep sessions", "err", err)
 					}
+				}
+			}
+		}
+	}()
+	go func() {
+		// Versions released before their STIX export was stored for TAXII
+		// get their jobs behind live work (store.STIXBackfill); several
+		// servers doing it at once only pass over each other's jobs.
+		b := &store.STIXBackfill{}
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for !b.Done() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := b.Step(ctx, db); err != nil {
+					log.Warn("stix backfill", "err", err)
+				} else if n > 0 {
+					log.Debug("stix backfill", "enqueued", n)
 				}
 			}
 		}
