@@ -22,7 +22,9 @@ import (
 )
 
 // isMISPRoute: the MISP routes are reached by the test in this file.
-func isMISPRoute(route string) bool { return strings.HasSuffix(route, "/misp") || strings.Contains(route, "/misp/") }
+func isMISPRoute(route string) bool {
+	return strings.HasSuffix(route, "/misp") || strings.Contains(route, "/misp/")
+}
 
 const (
 	rMISPImport = "POST /api/v1/misp/events"
