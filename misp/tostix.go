@@ -16,6 +16,9 @@ import (
 // the same ids, so importing it again stores only what changed.
 const namespace = "0b7e6a52-3c1f-4d8e-9a47-5e21c9d08f63"
 
+// orgVersion is the version of every organisation's identity.
+const orgVersion = "2012-01-01T00:00:00.000Z"
+
 func sid(typ, name string) string { return typ + "--" + stix.UUID5(namespace, typ+"/"+name) }
 
 // Outcome of one attribute (or object) of an event.
@@ -106,7 +109,10 @@ func ToSTIX(ev *Event, plan *Plan) (*Conversion, error) {
 			key = "org/" + strings.ToLower(ev.Orgc.UUID)
 		}
 		author = sid("identity", key)
-		o := obj{"type": "identity", "spec_version": stix.SpecVersion, "id": author, "created": at, "modified": at,
+		// One version of an organisation whatever the event: MISP gives
+		// organisations no time, and a new version per event would make the
+		// newest one depend on which event was imported last.
+		o := obj{"type": "identity", "spec_version": stix.SpecVersion, "id": author, "created": orgVersion, "modified": orgVersion,
 			"name": ev.Orgc.Name, "identity_class": "organization", "object_marking_refs": marks}
 		if ev.Orgc.UUID != "" {
 			o["x_misp_uuid"] = ev.Orgc.UUID
