@@ -21,7 +21,9 @@ import (
 
 // isAdvisoryRoute: the advisory routes are reached by the tests in this
 // file rather than by the reporting walk.
-func isAdvisoryRoute(route string) bool { return strings.Contains(route, " /api/v1/advisories") }
+func isAdvisoryRoute(route string) bool {
+	return strings.Contains(route, " /api/v1/advisories") && !isAdvisorySTIXRoute(route)
+}
 
 // Shapes of the advisory answers, for reading them in tests.
 type (

@@ -56,6 +56,7 @@ var Routes = []string{
 	"GET /api/v1/ceptoars",
 	"GET /api/v1/organisations",
 	"GET /api/v1/cases",
+	"GET /api/v1/cases.csv",
 	"GET /api/v1/cases/{id}",
 	"GET /api/v1/cases/{id}/versions",
 	"GET /api/v1/cases/{id}/versions/{vid}",
@@ -89,6 +90,7 @@ var Routes = []string{
 	"GET /api/v1/advisories/{id}/feedback",
 	"POST /api/v1/advisories/{id}/feedback",
 	"GET /api/v1/cases/{id}/stix",
+	"GET /api/v1/advisories/{id}/stix",
 	"POST /api/v1/stix/bundles",
 	"GET /api/v1/stix/bundles/{id}",
 	"GET /api/v1/stix/objects",
@@ -107,6 +109,7 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /api/v1/ceptoars", h.authed(h.ceptoars))
 	h.mux.HandleFunc("GET /api/v1/organisations", h.authed(h.organisations))
 	h.mux.HandleFunc("GET /api/v1/cases", h.authed(h.listCases))
+	h.mux.HandleFunc("GET /api/v1/cases.csv", h.authed(h.listCasesCSV)) // cases_csv.go
 	h.mux.HandleFunc("GET /api/v1/cases/{id}", h.authed(h.getCase))
 	h.mux.HandleFunc("GET /api/v1/cases/{id}/versions", h.authed(h.listVersions))
 	h.mux.HandleFunc("GET /api/v1/cases/{id}/versions/{vid}", h.authed(h.getVersion))

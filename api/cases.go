@@ -19,9 +19,12 @@ import (
 
 // CaseList is one page of cases (事案) with the total the filter matches.
 type CaseList struct {
-	Cases      []*kyoyu.Case `json:"cases"`
-	Total      int           `json:"total"`
-	NextCursor string        `json:"next_cursor,omitempty"`
+	Cases []*kyoyu.Case `json:"cases"`
+	Total int           `json:"total"`
+	// TotalCapped: the count stopped at its bound, so there are at least
+	// Total; ?count=exact counts them all.
+	TotalCapped bool   `json:"total_capped"`
+	NextCursor  string `json:"next_cursor,omitempty"`
 }
 
 // cursor is where the next page starts: opaque to clients, so the paging
@@ -138,6 +141,13 @@ func (h *Handler) caseFilter(ctx context.Context, q url.Values) (store.CaseFilte
 	} else {
 		f.Limit = 50
 	}
+	switch q.Get("count") {
+	case "":
+	case "exact":
+		f.ExactTotal = true
+	default:
+		p["count"] = "invalid_choice"
+	}
 	if s := q.Get("cursor"); s != "" {
 		c, ok := decodeCursor(s)
 		if !ok {
@@ -164,7 +174,7 @@ func (h *Handler) listCases(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	out := CaseList{Cases: make([]*kyoyu.Case, 0, len(page.Cases)), Total: page.Total}
+	out := CaseList{Cases: make([]*kyoyu.Case, 0, len(page.Cases)), Total: page.Total, TotalCapped: page.TotalCapped}
 	for _, c := range page.Cases {
 		out.Cases = append(out.Cases, listedCase(c))
 	}

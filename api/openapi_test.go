@@ -266,6 +266,7 @@ type queryCase struct {
 func queryCases() map[string][]queryCase {
 	qc := map[string][]queryCase{
 		"kind":        {{"bogus", false}},
+		"lang":        {{"ja", true}, {"en", true}, {"fr", false}},
 		"sector":      {{"electricity", true}, {"port", true}},
 		"event_class": {{"intrusion", true}, {"meteor_strike", false}},
 		"cause":       {{"vulnerability", true}, {"bogus", false}},
@@ -274,6 +275,7 @@ func queryCases() map[string][]queryCase {
 		"status":      {{"at_nisc", true}, {"draft", true}, {"lost", false}},
 		"overdue":     {{"true", true}, {"false", true}, {"sometimes", false}},
 		"mine":        {{"1", true}, {"yes please", false}},
+		"count":       {{"exact", true}, {"about", false}},
 		"from":        {{"2026-01-01", true}, {"2026-01-01T00:00:00+09:00", true}, {"yesterday", false}},
 		"to":          {{"2030-12-31", true}, {"2030-12-31T23:59:59Z", true}, {"2026-13-01", false}},
 		"q":           {{"侵入", true}, {"東和電力", true}, {"ransomware", true}, {"！？", false}},
@@ -332,7 +334,9 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 			if ok := res.StatusCode/100 == 2; ok != wantOK {
 				t.Errorf("%s: success = %v, want %v\n%s", what, ok, wantOK, body)
 			}
-			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			ct := res.Header.Get("Content-Type")
+			csv := res.StatusCode == http.StatusOK && strings.HasPrefix(ct, "text/csv")
+			if !strings.HasPrefix(ct, "application/json") && !csv {
 				t.Errorf("%s: Content-Type %q", what, ct)
 			}
 			ptr, r, ok := v.response(t, path, method, res.StatusCode)
@@ -345,6 +349,13 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 				if res.Header.Get(h) == "" {
 					t.Errorf("%s: documented header %s missing", what, h)
 				}
+			}
+			if csv {
+				// A CSV answer (GET /api/v1/cases.csv): documented as such.
+				if content, _ := r["content"].(map[string]any); content["text/csv"] == nil {
+					t.Errorf("%s: answered CSV, which is not documented", what)
+				}
+				return
 			}
 			v.validate(t, ptr+pointer("content", "application/json", "schema"), what, body)
 			if res.StatusCode >= 400 {

@@ -27,6 +27,7 @@ var maxBundle = stix.DefaultLimits.MaxBytes
 // answer holds.
 func (h *Handler) stixRoutes() {
 	h.mux.HandleFunc("GET /api/v1/cases/{id}/stix", h.authed(h.exportCaseSTIX))
+	h.mux.HandleFunc("GET /api/v1/advisories/{id}/stix", h.authed(h.exportAdvisorySTIX))
 	h.mux.HandleFunc("POST /api/v1/stix/bundles", h.authed(h.importSTIX))
 	h.mux.HandleFunc("GET /api/v1/stix/bundles/{id}", h.authed(h.exportImportedSTIX))
 	h.mux.HandleFunc("GET /api/v1/stix/objects", h.authed(h.listSTIXObjects))
@@ -68,6 +69,28 @@ func (h *Handler) exportCaseSTIX(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := h.reports.ExportCaseSTIX(r.Context(), principal(r), clientIP(r), id, opt)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeSTIX(w, b)
+}
+
+// exportAdvisorySTIX answers a published advisory as a STIX 2.1 bundle
+// (advisory.Service.ExportSTIX): one the caller may not see, or a draft,
+// answers as a missing id.
+func (h *Handler) exportAdvisorySTIX(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	tv, err := tlpVersionParam(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	b, err := h.advisories.ExportSTIX(r.Context(), principal(r), clientIP(r), id, tv)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -26,7 +26,9 @@ import (
 
 // isSTIXRoute: the STIX routes are reached by the tests in this file
 // rather than by the reporting walk.
-func isSTIXRoute(route string) bool { return strings.Contains(route, "/stix") && !isMISPRoute(route) }
+func isSTIXRoute(route string) bool {
+	return strings.Contains(route, "/stix") && !isAdvisorySTIXRoute(route) && !isMISPRoute(route)
+}
 
 const (
 	rSTIXCase    = "GET /api/v1/cases/{id}/stix"

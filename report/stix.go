@@ -189,6 +189,7 @@ type preparedImport struct {
 	plan     *stix.Plan
 	acc      *stix.Account
 	objects  []store.STIXObject
+	sectors  []string // the item's sectors
 }
 
 // prepareSTIX plans a parsed bundle's import and finds what is new to the
@@ -232,7 +233,8 @@ func (s *Service) prepareSTIX(ctx context.Context, pr *account.Principal, b *sti
 	if len(objects) == 0 {
 		acc.Notes = append(acc.Notes, "nothing new: every object was already imported by your organisation; nothing was stored")
 	}
-	return &preparedImport{bundleID: b.ID, plan: plan, acc: acc, objects: objects}, nil
+	return &preparedImport{bundleID: b.ID, plan: plan, acc: acc, objects: objects,
+		sectors: importSectors(pr.Organisation.Sectors, stix.AdvisorySectors(b))}, nil
 }
 
 // storeSTIX stores prepared imports, each as one shared item of the
@@ -249,7 +251,7 @@ func (s *Service) storeSTIX(ctx context.Context, pr *account.Principal, ip strin
 			return nil, err
 		}
 		item := policy.Item{Kind: policy.Report, TLP: p.plan.TLP, Originator: pr.Organisation.ID, Shared: true,
-			Holders: []int64{nisc.ID}, Sectors: pr.Organisation.Sectors}
+			Holders: []int64{nisc.ID}, Sectors: p.sectors}
 		imps = append(imps, store.STIXImport{Item: item, BundleID: p.bundleID, PersonID: pr.Person.ID,
 			Source: source, Via: via, Objects: p.objects, Account: raw, Progress: progress})
 	}
@@ -339,4 +341,21 @@ func (s *Service) STIXImportAccount(ctx context.Context, pr *account.Principal, 
 	}
 	acc.ItemID = rec.ItemID
 	return &acc, nil
+}
+
+// importSectors are the sectors an imported item concerns: the importer's,
+// narrowed to the recipient sectors of an advisory the bundle carries (an
+// advisory's export imported again never reaches sectors it was not issued
+// for); never widened.
+func importSectors(importer, advisory []string) []string {
+	var both []string
+	for _, s := range importer {
+		if slices.Contains(advisory, s) {
+			both = append(both, s)
+		}
+	}
+	if len(both) == 0 {
+		return importer
+	}
+	return both
 }

@@ -10,6 +10,10 @@
 // found in the text become SCOs and indicators, and the range becomes a TLP
 // marking (1.0 ids by default, 2.0 on request). Ids are UUIDv5, so exporting
 // the same version twice gives the same bundle.
+// A published advisory becomes a report carrying the figure-7 sheet through
+// an extension of its own, with a course-of-action for its recommended
+// actions; its ids depend on the advisory, so a 第2報 is a newer version of
+// the same objects (ExportAdvisory).
 //
 // Import: Parse checks a bundle and refuses it whole with every problem
 // named; PlanImport maps its markings to one sharing range (never wider than

@@ -128,3 +128,18 @@ func (db *DB) SeedAdvisory(ctx context.Context, it policy.Item, form kyoyu.Advis
 	})
 	return advisoryID, itemID, err
 }
+
+// AdvisoryVersionPublishedAt is when a published version of an advisory
+// was published (what an export gives as its modified time). The caller
+// has read the advisory through its visibility; the version is its.
+func (db *DB) AdvisoryVersionPublishedAt(ctx context.Context, versionID int64) (time.Time, error) {
+	var at sqlNullTime
+	err := db.queryRow(ctx, `SELECT published_at FROM advisory_versions WHERE id = ? AND status = 'published'`, versionID).Scan(&at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("advisory version %d: %w", versionID, db.mapErr(err))
+	}
+	if at.ptr() == nil {
+		return time.Time{}, fmt.Errorf("advisory version %d: no publication time: %w", versionID, kyoyu.ErrNotFound)
+	}
+	return *at.ptr(), nil
+}

@@ -106,6 +106,22 @@ func (db *DB) Audit(ctx context.Context, e audit.Entry) error {
 	return db.Update(ctx, func(tx *Tx) error { return tx.appendAudit(ctx, e) })
 }
 
+// AuditMany appends several entries in one transaction, in order (the
+// audited rows of one page of an export): all or none.
+func (db *DB) AuditMany(ctx context.Context, es []audit.Entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return db.Update(ctx, func(tx *Tx) error {
+		for _, e := range es {
+			if err := tx.appendAudit(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // AuditFilter selects audit entries for a view.
 type AuditFilter struct {
 	PersonID       int64

@@ -43,6 +43,10 @@ type DB struct {
 	// sleeps and retries (a collapse under concurrent writes).
 	stmts   stmtCache
 	writeMu sync.Mutex
+	// classes holds each classification version read so far: a version's
+	// values never change once applied (a revision adds a new version), and
+	// every submission validates against them.
+	classes sync.Map // version → []kyoyu.Classification
 }
 
 // Open opens the database named by a --db value ("sqlite:PATH" or a

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -161,8 +162,20 @@ func (db *DB) ApplyClassifications(ctx context.Context, cs []kyoyu.Classificatio
 	})
 }
 
-// Classifications returns one version's values of every kind, in form order.
+// Classifications returns one version's values of every kind, in form
+// order. A version found is kept in memory: its values never change.
 func (db *DB) Classifications(ctx context.Context, version string) ([]kyoyu.Classification, error) {
+	if cs, ok := db.classes.Load(version); ok {
+		return slices.Clone(cs.([]kyoyu.Classification)), nil
+	}
+	cs, err := db.classifications(ctx, version)
+	if err == nil && len(cs) > 0 {
+		db.classes.Store(version, slices.Clone(cs))
+	}
+	return cs, err
+}
+
+func (db *DB) classifications(ctx context.Context, version string) ([]kyoyu.Classification, error) {
 	rows, err := db.query(ctx, `SELECT version, kind, code, group_code, name_ja, name_en, data FROM classifications WHERE version = ? ORDER BY position`, version)
 	if err != nil {
 		return nil, fmt.Errorf("list classifications: %w", err)

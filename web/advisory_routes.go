@@ -65,6 +65,8 @@ func (h *Handler) advSubPage(w http.ResponseWriter, r *http.Request) {
 		h.advDelivery(w, r)
 	case "print":
 		h.advPrint(w, r)
+	case "stix":
+		h.advSTIX(w, r) // advisory_export.go
 	default:
 		h.notFound(w, r)
 	}

@@ -42,6 +42,7 @@ type caseFilterForm struct {
 	Overdue, Mine                                      bool
 	From, To, Q                                        string
 	N                                                  int
+	Exact                                              bool // count every match (?count=exact)
 }
 
 type caseOption struct {
@@ -88,12 +89,20 @@ type caseListView struct {
 	Statuses []caseOption
 	Rows     []caseRow
 	Total    int
+	Capped   bool   // Total is a lower bound (store.TotalBound)
+	ExactURL string // this list counted exactly, when Capped
+	CSV      string // this list (every page) as CSV
 	Next     string // the next page's URL, if any
 	First    string // the first page's URL, when not on it
 }
 
-// TotalText is «全 N 件».
-func (v *caseListView) TotalText() string { return caseSprintf(v.Lang, "cases.total", v.Total) }
+// TotalText is «全 N 件», or «N 件以上» when the count stopped at its bound.
+func (v *caseListView) TotalText() string {
+	if v.Capped {
+		return caseSprintf(v.Lang, "cases.total_at_least", v.Total)
+	}
+	return caseSprintf(v.Lang, "cases.total", v.Total)
+}
 
 // caseList is the reports landing and the case list: for NISC the inbox
 // of received cases, one row per case; for operators their own cases by
@@ -137,7 +146,12 @@ func (h *Handler) caseList(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v.Total = page.Total
+	v.Total, v.Capped = page.Total, page.TotalCapped
+	if v.Capped {
+		exact := form
+		exact.Exact = true
+		v.ExactURL = r.URL.Path + "?" + exact.values().Encode()
+	}
 	for _, c := range page.Cases {
 		row := caseRow{ID: c.ID, Number: c.CaseNumber, Reports: c.ReportCount, Operator: c.Operator, Anonymised: c.Anonymised,
 			Sector: refs.sectorName(c.Sector), Importance: refs.name("importance", c.Importance),
@@ -164,6 +178,7 @@ func (h *Handler) caseList(w http.ResponseWriter, r *http.Request) {
 		v.Rows = append(v.Rows, row)
 	}
 	link := form.values()
+	v.CSV = "/cases.csv?" + link.Encode()
 	if page.NextAt != nil {
 		next := form.values()
 		next.Set("before_at", page.NextAt.UTC().Format(time.RFC3339Nano))
@@ -194,6 +209,9 @@ func (f caseFilterForm) values() url.Values {
 	if f.N != casePageSize {
 		q.Set("n", strconv.Itoa(f.N))
 	}
+	if f.Exact {
+		q.Set("count", "exact")
+	}
 	return q
 }
 
@@ -205,11 +223,12 @@ func parseCaseFilter(q url.Values, refs *caseRefs, mineByDefault bool) (store.Ca
 	form := caseFilterForm{Sector: get("sector"), EventClass: get("event_class"), Cause: get("cause"), Importance: get("importance"),
 		TLP: get("tlp"), Status: get("status"), Overdue: get("overdue") != "", From: get("from"), To: get("to"), Q: get("q"), N: casePageSize}
 	form.Mine = mineByDefault
+	form.Exact = get("count") == "exact"
 	if get("f") != "" {
 		form.Mine = get("mine") != ""
 	}
 	f := store.CaseFilter{Sector: form.Sector, EventClass: form.EventClass, Cause: form.Cause, Importance: form.Importance,
-		TLP: form.TLP, Status: form.Status, Overdue: form.Overdue, Query: form.Q, Mine: form.Mine}
+		TLP: form.TLP, Status: form.Status, Overdue: form.Overdue, Query: form.Q, Mine: form.Mine, ExactTotal: form.Exact}
 	if n := get("n"); n != "" {
 		v, err := strconv.Atoi(n)
 		if err != nil || v < 1 || v > 200 {

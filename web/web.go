@@ -74,6 +74,7 @@ func (h *Handler) routes() {
 	// Each flow registers its own routes, in its own files.
 	h.reportFormRoutes() // report_*.go: writing, sending on, anonymising
 	h.caseRoutes()       // case_*.go: inbox, search, case pages, versions, print
+	h.caseCSVRoutes()    // case_csv.go: the case list as CSV
 	h.consentRoutes()    // case_consent.go: widening with consent, analysis partners
 	h.attachmentRoutes() // attachment_*.go: 別紙 and quarantined samples
 	h.publicRoutes()     // public.go: WHITE material for anyone, page and feed
