@@ -81,6 +81,8 @@ type importItem struct {
 	Skipped   int
 	Rows      []importRow
 	Notes     []string
+	// Kept: the range chosen was wider than the file's, which applies.
+	Kept bool
 }
 
 type importRow struct {
@@ -182,6 +184,9 @@ func (h *Handler) importUpload(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		res.Items = append(res.Items, it)
+	}
+	for i := range res.Items {
+		res.Items[i].Kept = rng != "" && policy.TLP(res.Items[i].TLP) != rng
 	}
 	v.Result = res
 	status := http.StatusOK

@@ -65,7 +65,7 @@ func TestImportPage(t *testing.T) {
 
 		// The range chosen can narrow, never widen.
 		wide := strings.Replace(string(amber), `"uuid": "3f1c2e8a-7b4d-4c2a-9e61-2b8d7f0a1c55"`, `"uuid": "3f1c2e8a-7b4d-4c2a-9e61-2b8d7f0a1c56"`, 1)
-		mustHave(t, b.importFile("wide.json", []byte(wide), "auto", "white"), http.StatusCreated, "TLP:amber")
+		mustHave(t, b.importFile("wide.json", []byte(wide), "auto", "white"), http.StatusCreated, "TLP:amber", "ファイルのより狭い範囲を適用しました")
 		narrow := strings.Replace(string(amber), `"uuid": "3f1c2e8a-7b4d-4c2a-9e61-2b8d7f0a1c55"`, `"uuid": "3f1c2e8a-7b4d-4c2a-9e61-2b8d7f0a1c57"`, 1)
 		mustHave(t, b.importFile("narrow.json", []byte(narrow), "auto", "red"), http.StatusCreated, "TLP:red", "選択した範囲による")
 
