@@ -30,8 +30,8 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flagSet("import", &cfg, stderr)
 	org := fs.String("org", "", "code (or id) of the importing organisation")
 	user := fs.String("user", "", "e-mail address of the person importing; must handle incident information")
-	tlp := fs.String("tlp", "", "range for a bundle without TLP markings (red, amber, green, white); narrows, never widens, the markings'")
-	maxMiB := fs.Int64("max-size", 1024, "largest bundle to read, in MiB")
+	tlp := fs.String("tlp", "", "range for a file that gives none — a bundle without TLP markings, a MISP event without distribution or tlp: tag (red, amber, green, white); narrows, never widens, the file's")
+	maxMiB := fs.Int64("max-size", 1024, "largest file to read, in MiB")
 	asJSON := fs.Bool("json", false, "print the whole account (every object's outcome) as JSON")
 	format := fs.String("format", "auto", "what the file holds: stix (a bundle), misp (MISP events), or auto (recognised from its content)")
 	// Flags may come after the file too.
