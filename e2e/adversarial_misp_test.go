@@ -1,7 +1,7 @@
 package e2e
 
 // MISP in the adversarial world, over HTTP: a case as a MISP event
-// (GET /api/v1/cases/{id}/misp) is held to the oracle like its STIX export
+// (GET /api/v1/cases/{id}/misp, and the page's download GET /cases/{id}/misp) is held to the oracle like its STIX export
 // — a case the viewer may not see answers exactly as a missing id; a
 // visible one names its operator (the creator organisation and the
 // target-org attribute) by its real name only to whoever may know the
@@ -33,62 +33,75 @@ import (
 // mispSurfaces are a case's MISP export.
 func (hw *httpWorld) mispSurfaces() []surface {
 	return []surface{
-		{name: "GET /api/v1/cases/{id}/misp", kind: policy.Report, showsSource: true, perViewer: 40, show: hw.caseMISP},
+		{name: "GET /api/v1/cases/{id}/misp", kind: policy.Report, showsSource: true, perViewer: 40, show: hw.caseMISP(true)},
+		{name: "GET /cases/{id}/misp", kind: policy.Report, showsSource: true, perViewer: 40, show: hw.caseMISP(false)},
 	}
 }
 
-// caseMISP asks the MISP export about each item: 404 exactly as for a
-// missing id, or an event read by readCaseEvent.
-func (hw *httpWorld) caseMISP(_ context.Context, _ *store.DB, v policy.Viewer, ids []int64) (map[int64]policy.Decision, error) {
-	const pattern = "/api/v1/cases/%d/misp"
-	p, err := hw.person(v)
-	if err != nil {
-		return nil, err
+// caseMISP asks the MISP export (the API's, or the page's download) about
+// each item: 404 exactly as for a missing id, or an event read by
+// readCaseEvent.
+func (hw *httpWorld) caseMISP(api bool) func(context.Context, *store.DB, policy.Viewer, []int64) (map[int64]policy.Decision, error) {
+	pattern, same := "/cases/%d/misp", samePage
+	if api {
+		pattern, same = "/api/v1/cases/%d/misp", func(a, _, b, _ string) bool { return a == b }
 	}
-	missingPath := fmt.Sprintf(pattern, hw.missing)
-	miss, err := hw.api(p, missingPath)
-	if err != nil {
-		return nil, err
-	}
-	if miss.status != http.StatusNotFound {
-		return nil, fmt.Errorf("%s answered %d, not 404", missingPath, miss.status)
-	}
-	shown := map[int64]policy.Decision{}
-	for _, id := range ids {
-		c, ok := caseOfItem[hw.db][id]
-		if !ok {
-			continue
-		}
-		path := fmt.Sprintf(pattern, c)
-		r, err := hw.api(p, path)
+	return func(_ context.Context, _ *store.DB, v policy.Viewer, ids []int64) (map[int64]policy.Decision, error) {
+		p, err := hw.person(v)
 		if err != nil {
 			return nil, err
 		}
-		hw.scan(v, v, path, r.body)
-		// As for the STIX export: an unreleased case's one version is the
-		// ministry's alone.
-		it := hw.w.items[id]
-		exportable := it.Shared || v.OrgID == hw.ref[c].MinistryOrgID
-		switch {
-		case r.status == http.StatusNotFound:
-			if r.body != miss.body {
-				hw.problem(v, path, id, "its 404 differs from a missing id's: %.300q, not %.300q", r.body, miss.body)
+		get := func(path string) (response, error) {
+			if api {
+				return hw.api(p, path)
 			}
-			if !exportable {
-				shown[id] = oracle(v, it)
-			}
-		case r.status == http.StatusOK && !exportable:
-			hw.problem(v, path, id, "LEAK: exports a version the viewer may not see (unreleased, written by organisation %d)", hw.ref[c].MinistryOrgID)
-			shown[id] = policy.Decision{See: true}
-		case r.status == http.StatusOK:
-			if src, ok := hw.readCaseEvent(v, path, id, r.body); ok {
-				shown[id] = policy.Decision{See: true, SeeSource: src}
-			}
-		default:
-			return nil, fmt.Errorf("%s answered %d: %.300s", path, r.status, r.body)
+			return hw.page(p, path)
 		}
+		missingPath := fmt.Sprintf(pattern, hw.missing)
+		miss, err := get(missingPath)
+		if err != nil {
+			return nil, err
+		}
+		if miss.status != http.StatusNotFound {
+			return nil, fmt.Errorf("%s answered %d, not 404", missingPath, miss.status)
+		}
+		shown := map[int64]policy.Decision{}
+		for _, id := range ids {
+			c, ok := caseOfItem[hw.db][id]
+			if !ok {
+				continue
+			}
+			path := fmt.Sprintf(pattern, c)
+			r, err := get(path)
+			if err != nil {
+				return nil, err
+			}
+			hw.scan(v, v, path, r.body)
+			// As for the STIX export: an unreleased case's one version is
+			// the ministry's alone.
+			it := hw.w.items[id]
+			exportable := it.Shared || v.OrgID == hw.ref[c].MinistryOrgID
+			switch {
+			case r.status == http.StatusNotFound:
+				if !same(r.body, path, miss.body, missingPath) {
+					hw.problem(v, path, id, "its 404 differs from a missing id's: %.300q, not %.300q", r.body, miss.body)
+				}
+				if !exportable {
+					shown[id] = oracle(v, it)
+				}
+			case r.status == http.StatusOK && !exportable:
+				hw.problem(v, path, id, "LEAK: exports a version the viewer may not see (unreleased, written by organisation %d)", hw.ref[c].MinistryOrgID)
+				shown[id] = policy.Decision{See: true}
+			case r.status == http.StatusOK:
+				if src, ok := hw.readCaseEvent(v, path, id, r.body); ok {
+					shown[id] = policy.Decision{See: true, SeeSource: src}
+				}
+			default:
+				return nil, fmt.Errorf("%s answered %d: %.300s", path, r.status, r.body)
+			}
+		}
+		return shown, nil
 	}
-	return shown, nil
 }
 
 // readCaseEvent reads a case's event: whether it names the source (the
