@@ -104,16 +104,8 @@ func (s *Service) Forward(ctx context.Context, pr *account.Principal, ip string,
 					codes = append(codes, c.Code)
 				}
 			}
-			ops, err := s.DB.Organisations(ctx, store.OrganisationFilter{Kind: kyoyu.KindOperator})
-			if err != nil {
+			if targets, err = s.DB.CEPTOARMembers(ctx, codes); err != nil {
 				return 0, err
-			}
-			for _, o := range ops {
-				for _, c := range o.CEPTOARs {
-					if slices.Contains(codes, c) && !slices.Contains(targets, o.ID) {
-						targets = append(targets, o.ID)
-					}
-				}
 			}
 		}
 		stage = "operator"

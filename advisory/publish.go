@@ -92,27 +92,37 @@ func (s *Service) tell(ctx context.Context, advisoryID int64, item policy.Item, 
 	var ns []store.Notification
 	var links []store.AckLink
 	expires := s.DB.Now().Add(AckLinkTTL)
-	for _, orgID := range orgs {
-		org, err := s.DB.Organisation(ctx, orgID)
-		if err != nil {
-			return nil, nil, err
+	// The organisations and their people in a few queries, whatever their
+	// number: an advisory may reach thousands at once.
+	list, err := s.DB.Organisations(ctx, store.OrganisationFilter{IDs: orgs})
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := map[int64]*kyoyu.Organisation{}
+	for _, o := range list {
+		byID[o.ID] = o
+	}
+	for _, id := range orgs {
+		if byID[id] == nil {
+			return nil, nil, fmt.Errorf("organisation %d: %w", id, kyoyu.ErrNotFound)
 		}
-		people, err := s.DB.People(ctx, orgID)
-		if err != nil {
-			return nil, nil, err
+	}
+	people, err := s.DB.PeopleOf(ctx, orgs)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range people {
+		org := byID[p.OrganisationID]
+		if p.DisabledAt != nil || !policy.Decide(policy.ViewerOf(p, org), item).See {
+			continue
 		}
-		for _, p := range people {
-			if p.DisabledAt != nil || !policy.Decide(policy.ViewerOf(p, org), item).See {
-				continue
-			}
-			link := fmt.Sprintf("/advisories/%d", advisoryID)
-			if withAck {
-				nonce := newNonce()
-				links = append(links, store.AckLink{Nonce: nonce, OrgID: orgID, PersonID: p.ID, ExpiresAt: expires})
-				link = "/ack/" + nonce
-			}
-			ns = append(ns, store.Notification{PersonID: p.ID, Kind: kind, Link: link})
+		link := fmt.Sprintf("/advisories/%d", advisoryID)
+		if withAck {
+			nonce := newNonce()
+			links = append(links, store.AckLink{Nonce: nonce, OrgID: org.ID, PersonID: p.ID, ExpiresAt: expires})
+			link = "/ack/" + nonce
 		}
+		ns = append(ns, store.Notification{PersonID: p.ID, OrgID: org.ID, Kind: kind, Link: link})
 	}
 	return ns, links, nil
 }

@@ -2,9 +2,12 @@ package bench_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -96,4 +99,31 @@ func TestLoad(t *testing.T) {
 	if rd.Done != 60 || rd.Failed != 0 {
 		t.Fatalf("read: %+v", rd)
 	}
+}
+
+// TestFanout publishes advisories to the small world's every organisation
+// and sends their e-mail to an SMTP sink running as its own process.
+func TestFanout(t *testing.T) {
+	dir := t.TempDir()
+	sinkBin := filepath.Join(dir, "smtpsink")
+	if out, err := exec.Command("go", "build", "-o", sinkBin, "kyoyu/outbox/internal/smtpsink").CombinedOutput(); err != nil {
+		t.Fatalf("build smtpsink: %v\n%s", err, out)
+	}
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		world(t, db)
+		ctx := context.Background()
+		opt := bench.FanoutOptions{Sink: sinkBin, Workers: 2, Conns: 2, Batch: 20, Poll: 10 * time.Millisecond}
+		for run := range 2 {
+			r, err := bench.Fanout(ctx, db, opt, fmt.Sprint(run))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Organisations < 100 || r.Notifications < 200 || r.Accepted != r.Notifications || r.JobsDropped != 0 || r.Others != 0 {
+				t.Fatalf("run %d: %+v", run, r)
+			}
+			if r.RawMessages == 0 || r.RawRate() <= 0 || r.Rate() <= 0 || r.LastAccepted < r.FirstAccepted {
+				t.Fatalf("run %d: figures %+v", run, r)
+			}
+		}
+	})
 }

@@ -47,6 +47,16 @@ type browserPerson struct {
 // demo account in and waits for the home page.
 func signInBrowser(t *testing.T, base, email string) *browserPerson {
 	t.Helper()
+	p := startBrowser(t, base, email)
+	signIn(t, p.ctx, base, email, demo.Password)
+	p.do("home after sign-in", chromedp.WaitVisible(chromedp.ID("welcome")))
+	return p
+}
+
+// startBrowser starts a fresh browser (own profile, own cookies) for
+// someone not signed in yet; who names them in failures.
+func startBrowser(t *testing.T, base, who string) *browserPerson {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox, // tests run as root
@@ -65,10 +75,12 @@ func signInBrowser(t *testing.T, base, email string) *browserPerson {
 	t.Cleanup(cancel2)
 	ctx, cancel3 := context.WithTimeout(ctx, personTimeout)
 	t.Cleanup(cancel3)
-	p := &browserPerson{t: t, who: email, base: base, ctx: ctx}
-	signIn(t, ctx, base, email, demo.Password)
-	p.do("home after sign-in", chromedp.WaitVisible(chromedp.ID("welcome")))
-	return p
+	// The browser starts on this context, not on a step's shorter one,
+	// whose end would close it.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start a browser for %s: %v", who, err)
+	}
+	return &browserPerson{t: t, who: who, base: base, ctx: ctx}
 }
 
 // where says which page the browser is on and what it shows, for failures.
@@ -88,11 +100,15 @@ func (p *browserPerson) where() string {
 // before it acted, so it is safe to try again.
 const staleNode = "Could not find node with given id"
 
+// goneContext is its answer to a script run in a page that was just
+// replaced by the next one; likewise safe to try again.
+const goneContext = "Cannot find context with specified id"
+
 // runStep runs one action, again if it met a replaced node.
 func runStep[T any](ctx context.Context, a chromedp.Action[T]) (T, error) {
 	for try := 1; ; try++ {
 		v, err := chromedp.Run(ctx, a)
-		if err == nil || try == 3 || !strings.Contains(err.Error(), staleNode) {
+		if err == nil || try == 3 || !strings.Contains(err.Error(), staleNode) && !strings.Contains(err.Error(), goneContext) {
 			return v, err
 		}
 		select {

@@ -29,6 +29,19 @@ type Mailer interface {
 	Send(ctx context.Context, m *Message) (answer string, err error)
 }
 
+// SessionMailer is a Mailer that can carry many messages over one
+// connection; the worker sends a batch over a few such sessions.
+type SessionMailer interface {
+	Mailer
+	Session() MailSession
+}
+
+// MailSession sends message after message over one conversation.
+type MailSession interface {
+	Send(ctx context.Context, m *Message) (answer string, err error)
+	Close() error
+}
+
 // Worker claims due jobs and carries them out.
 type Worker struct {
 	DB  *store.DB
@@ -40,8 +53,11 @@ type Worker struct {
 	Mail Mailer
 	// HTTP posts webhooks. Its timeout bounds a delivery.
 	HTTP *http.Client
-	// Batch is how many jobs are claimed at once and sent side by side.
+	// Batch is how many jobs are claimed at once.
 	Batch int
+	// Conns is how many SMTP connections a batch's e-mail is sent over,
+	// side by side, each carrying message after message.
+	Conns int
 	// Lease is how long a claimed job is held. A send is cut off well
 	// before its lease ends, so no other worker starts it meanwhile.
 	Lease time.Duration
@@ -83,7 +99,13 @@ func workerID() string {
 
 func (w *Worker) defaults() {
 	if w.Batch <= 0 {
-		w.Batch = 8
+		// 50 messages a connection: at half a second a message (a slow
+		// server), a batch and the one queued behind it are sent well
+		// within the 90 s an attempt may take.
+		w.Batch = 200
+	}
+	if w.Conns <= 0 {
+		w.Conns = 4
 	}
 	if w.Lease <= 0 {
 		w.Lease = 2 * time.Minute
@@ -116,15 +138,20 @@ func (w *Worker) kinds() []string {
 	return []string{store.JobEmail, store.JobWebhook}
 }
 
-// Run works until ctx ends. Sends under way when it ends are finished (each
+// Run works until ctx ends. E-mail goes through a pipeline: while the
+// SMTP connections send one batch, the next is claimed and checked, so
+// the connections are never idle while jobs are due. Sends under way when
+// ctx ends, and claimed jobs waiting for a connection, are finished (each
 // is bounded), so a stopping server does not leave a message half-sent.
 func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
 	if w.Mail == nil {
 		w.Log.Info("outbox: no SMTP server configured (--smtp-host); e-mail waits for a server that has one")
 	}
+	p := w.startPipe(context.WithoutCancel(ctx))
+	defer p.stop()
 	for {
-		n, err := w.RunOnce(ctx)
+		n, err := w.claim(ctx, p)
 		if err != nil && ctx.Err() == nil {
 			w.Log.Warn("outbox: claim jobs", "err", err)
 		}
@@ -139,10 +166,19 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// RunOnce claims one batch of due jobs, carries them out side by side and
-// returns how many it claimed.
+// RunOnce claims one batch of due jobs, carries them out and returns how
+// many it claimed.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	w.defaults()
+	p := w.startPipe(context.WithoutCancel(ctx))
+	defer p.stop()
+	return w.claim(ctx, p)
+}
+
+// claim takes one batch and hands it out: e-mail to the pipe's SMTP
+// connections, webhooks (and e-mail through a Mailer without sessions)
+// one by one, side by side — each endpoint is its own receiver.
+func (w *Worker) claim(ctx context.Context, p *pipe) (int, error) {
 	if ctx.Err() != nil {
 		return 0, nil
 	}
@@ -152,12 +188,27 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	}
 	// Claimed jobs are carried through even if ctx ends now: abandoning
 	// one mid-send is what could send it twice.
-	jobCtx := context.WithoutCancel(ctx)
-	var wg sync.WaitGroup
+	var mails []*store.Job
+	var others sync.WaitGroup
+	// The batch's webhooks are waited for before the next claim, as they
+	// were claimed together; its e-mail only until the pipe has room.
+	defer others.Wait()
 	for _, j := range jobs {
-		wg.Go(func() { w.process(jobCtx, j) })
+		if p.mail != nil && j.Kind == store.JobEmail {
+			mails = append(mails, j)
+			continue
+		}
+		others.Go(func() { w.process(p.ctx, j) })
 	}
-	wg.Wait()
+	if len(mails) > 0 {
+		for _, mj := range w.prepareEmails(p.ctx, mails) {
+			if mj.err != nil {
+				w.record(p.ctx, mj.job, "", mj.err)
+				continue
+			}
+			p.mail <- mj // waits while the connections have a batch in hand
+		}
+	}
 	return len(jobs), nil
 }
 
@@ -220,8 +271,7 @@ func (w *Worker) process(ctx context.Context, j *store.Job) {
 	// Give up well before the lease ends: only then may another worker
 	// take the job over, and it must find this attempt over.
 	// (The lease is on the database's clock; the deadline on this one.)
-	left := j.LockedUntil.Sub(w.DB.Now()) - w.Lease/4
-	sendCtx, cancel := context.WithTimeout(ctx, left)
+	sendCtx, cancel := w.sendContext(ctx, j)
 	var result string
 	var err error
 	switch j.Kind {
@@ -233,6 +283,11 @@ func (w *Worker) process(ctx context.Context, j *store.Job) {
 		err = Permanent(fmt.Errorf("unknown job kind %q", j.Kind))
 	}
 	cancel()
+	w.record(ctx, j, result, err)
+}
+
+// record writes the outcome of an attempt.
+func (w *Worker) record(ctx context.Context, j *store.Job, result string, err error) {
 	log := w.Log.With("job", j.ID, "kind", j.Kind, "attempt", j.Attempts)
 	var d *dropped
 	var p *permanent
@@ -263,6 +318,13 @@ func (w *Worker) process(ctx context.Context, j *store.Job) {
 		}
 		log.Warn("outbox: failed", "err", err, "status", status, "retry_at", at)
 	}
+}
+
+// sendContext bounds an attempt: it is cut off a quarter of the lease
+// before the lease ends, so no other worker may have started it meanwhile.
+// (The lease is on the database's clock; the deadline on this one.)
+func (w *Worker) sendContext(ctx context.Context, j *store.Job) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, j.LockedUntil.Sub(w.DB.Now())-w.Lease/4)
 }
 
 // settle records an outcome, trying a few times: a database blip right

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"kyoyu"
@@ -160,14 +161,12 @@ func (db *DB) PublishAdvisory(ctx context.Context, actor kyoyu.Actor, p Publicat
 		if err := tx.updateItem(ctx, itemID, p.Item); err != nil {
 			return err
 		}
-		if err := tx.addDeliveries(ctx, advisoryID, p.Deliveries, p.AckLinks); err != nil {
+		reached, err := tx.addDeliveries(ctx, advisoryID, p.Deliveries, p.AckLinks)
+		if err != nil {
 			return err
 		}
-		for _, n := range p.Notify {
-			n.ItemID = itemID
-			if err := tx.notify(ctx, n); err != nil {
-				return err
-			}
+		if err := tx.notifyMany(ctx, itemID, onlyReached(p.Notify, p.Deliveries, reached)); err != nil {
+			return err
 		}
 		return tx.audit(ctx, actor, "advisory.publish", "item", fmt.Sprint(itemID), audit.OK,
 			fmt.Sprintf("advisory=%d number=%s report=%d tlp=%s", advisoryID, number, reportNumber, p.Item.TLP))
@@ -176,32 +175,75 @@ func (db *DB) PublishAdvisory(ctx context.Context, actor kyoyu.Actor, p Publicat
 }
 
 // addDeliveries records deliveries (an organisation already reached keeps
-// its first delivery) and the ack links of their people.
-func (tx *Tx) addDeliveries(ctx context.Context, advisoryID int64, ds []kyoyu.Delivery, links []AckLink) error {
-	ids := map[int64]int64{}
-	for _, d := range ds {
-		var id int64
-		err := tx.queryRow(ctx, `INSERT INTO advisory_deliveries (advisory_id, org_id, stage, from_org_id, tlp, delivered_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (advisory_id, org_id) DO NOTHING RETURNING id`,
-			advisoryID, d.OrgID, d.Stage, d.FromOrgID, d.TLP, tx.now).Scan(&id)
-		if err != nil && !isNoRows(err) {
-			return fmt.Errorf("delivery to %d: %w", d.OrgID, err)
+// its first delivery) and the ack links of their people, a few hundred
+// rows a statement. It returns the organisations newly reached.
+func (tx *Tx) addDeliveries(ctx context.Context, advisoryID int64, ds []kyoyu.Delivery, links []AckLink) (map[int64]bool, error) {
+	ids := map[int64]int64{} // organisation → its new delivery
+	const per = 500
+	for start := 0; start < len(ds); start += per {
+		chunk := ds[start:min(len(ds), start+per)]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO advisory_deliveries (advisory_id, org_id, stage, from_org_id, tlp, delivered_at) VALUES `)
+		args := make([]any, 0, len(chunk)*6)
+		for i, d := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?)")
+			args = append(args, advisoryID, d.OrgID, d.Stage, d.FromOrgID, d.TLP, tx.now)
 		}
-		if id != 0 {
-			ids[d.OrgID] = id
+		b.WriteString(` ON CONFLICT (advisory_id, org_id) DO NOTHING RETURNING id, org_id`)
+		rows, err := tx.query(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("deliveries: %w", err)
+		}
+		for rows.Next() {
+			var id, org int64
+			if err := rows.Scan(&id, &org); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids[org] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("deliveries: %w", err)
 		}
 	}
+	var rows [][]any
 	for _, l := range links {
 		id, ok := ids[l.OrgID]
 		if !ok {
 			continue // already delivered earlier: its links exist
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO ack_links (nonce, delivery_id, person_id, expires_at) VALUES (?, ?, ?, ?)`,
-			l.Nonce, id, l.PersonID, l.ExpiresAt.UTC().Truncate(time.Millisecond)); err != nil {
-			return fmt.Errorf("ack link: %w", err)
-		}
+		rows = append(rows, []any{l.Nonce, id, l.PersonID, l.ExpiresAt.UTC().Truncate(time.Millisecond)})
 	}
-	return nil
+	if err := tx.insertRows(ctx, "ack_links", []string{"nonce", "delivery_id", "person_id", "expires_at"}, rows); err != nil {
+		return nil, fmt.Errorf("ack links: %w", err)
+	}
+	reached := make(map[int64]bool, len(ids))
+	for org := range ids {
+		reached[org] = true
+	}
+	return reached, nil
+}
+
+// onlyReached leaves out the notifications for people of organisations a
+// hop delivered to that had it already: they were told the first time,
+// and their acknowledgement links are the first delivery's.
+func onlyReached(ns []Notification, ds []kyoyu.Delivery, reached map[int64]bool) []Notification {
+	target := map[int64]bool{}
+	for _, d := range ds {
+		target[d.OrgID] = true
+	}
+	out := ns[:0:0]
+	for _, n := range ns {
+		if n.OrgID != 0 && target[n.OrgID] && !reached[n.OrgID] {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // Forward records a hop of the cascade: deliveries to the next
@@ -216,14 +258,12 @@ func (db *DB) Forward(ctx context.Context, actor kyoyu.Actor, advisoryID int64, 
 		if err := tx.updateItem(ctx, itemID, item); err != nil {
 			return err
 		}
-		if err := tx.addDeliveries(ctx, advisoryID, ds, links); err != nil {
+		reached, err := tx.addDeliveries(ctx, advisoryID, ds, links)
+		if err != nil {
 			return err
 		}
-		for _, n := range notify {
-			n.ItemID = itemID
-			if err := tx.notify(ctx, n); err != nil {
-				return err
-			}
+		if err := tx.notifyMany(ctx, itemID, onlyReached(notify, ds, reached)); err != nil {
+			return err
 		}
 		return tx.audit(ctx, actor, "advisory.forward", "item", fmt.Sprint(itemID), audit.OK, fmt.Sprintf("advisory=%d to=%d organisations", advisoryID, len(ds)))
 	})

@@ -277,6 +277,12 @@ func (db *DB) bulkUpdate(ctx context.Context, fn func(tx *Tx) error) error {
 // insertRows writes rows many to a statement, within both databases'
 // limits on bound parameters.
 func (tx *Tx) insertRows(ctx context.Context, table string, cols []string, rows [][]any) error {
+	return tx.insertRowsOnConflict(ctx, table, cols, rows, "")
+}
+
+// insertRowsOnConflict is insertRows with an ON CONFLICT clause after
+// each statement's rows.
+func (tx *Tx) insertRowsOnConflict(ctx context.Context, table string, cols []string, rows [][]any, onConflict string) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -296,6 +302,7 @@ func (tx *Tx) insertRows(ctx context.Context, table string, cols []string, rows 
 			b.WriteString(one)
 			args = append(args, r...)
 		}
+		b.WriteString(onConflict)
 		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("bulk insert into %s: %w", table, err)
 		}

@@ -155,11 +155,13 @@ func (db *DB) ListCases(ctx context.Context, v policy.Viewer, f CaseFilter) (*Ca
 	if f.Shared {
 		add(`i.shared`)
 	}
+	searchAt, pageSearch := -1, ""
 	if q := strings.TrimSpace(f.Query); q != "" {
-		cond, qargs, err := db.searchCondition(ctx, q)
+		cond, pageCond, qargs, err := db.searchCondition(ctx, q)
 		if err != nil {
 			return nil, err
 		}
+		searchAt, pageSearch = len(conds), pageCond
 		add(cond, qargs...)
 	}
 	whereSQL := strings.Join(conds, " AND ")
@@ -185,8 +187,11 @@ func (db *DB) ListCases(ctx context.Context, v policy.Viewer, f CaseFilter) (*Ca
 	order := `COALESCE(c.last_report_at, c.created_at)`
 	if f.BeforeAt != nil {
 		add(`(`+order+`, c.id) < (?, ?)`, f.BeforeAt.UTC(), f.BeforeID)
-		whereSQL = strings.Join(conds, " AND ")
 	}
+	if searchAt >= 0 {
+		conds[searchAt] = pageSearch // same arguments, planned for a page
+	}
+	whereSQL = strings.Join(conds, " AND ")
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {
 		limit = 50

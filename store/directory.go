@@ -407,6 +407,34 @@ func (db *DB) Organisations(ctx context.Context, f OrganisationFilter) ([]*kyoyu
 	return out, nil
 }
 
+// CEPTOARMembers lists the operators that belong to any of the given
+// CEPTOARs, by id.
+func (db *DB) CEPTOARMembers(ctx context.Context, codes []string) ([]int64, error) {
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(codes))
+	for i, c := range codes {
+		args[i] = c
+	}
+	rows, err := db.query(ctx, `SELECT DISTINCT m.organisation_id FROM ceptoar_members m
+		JOIN organisation_kinds k ON k.organisation_id = m.organisation_id AND k.kind = 'operator'
+		WHERE m.ceptoar_code IN (`+strings.TrimSuffix(strings.Repeat("?,", len(codes)), ",")+`) ORDER BY m.organisation_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("CEPTOAR members: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // Organisation returns one organisation, or ErrNotFound.
 func (db *DB) Organisation(ctx context.Context, id int64) (*kyoyu.Organisation, error) {
 	os, err := db.Organisations(ctx, OrganisationFilter{IDs: []int64{id}})

@@ -3,11 +3,9 @@ package store
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -196,23 +194,42 @@ func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, n in
 		return nil, nil
 	}
 	inKinds := `kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)`
-	due := inKinds + ` AND ((status = 'pending' AND run_at <= ?) OR (status = 'running' AND locked_until < ?))`
-	// A read first: an idle poll takes no write lock (SQLite has one).
-	now := db.Now()
-	var args []any
+	// Two kinds of due job, each read through its own partial index in
+	// (run_at, id) or lease order — jobs_due and jobs_running — never the
+	// whole table, which keeps every job ever sent: pending ones whose time
+	// has come, and running ones whose worker's lease has passed.
+	pendingDue := `status IN ('pending', 'running') AND status = 'pending' AND ` + inKinds + ` AND run_at <= ?`
+	leaseLost := `status = 'running' AND ` + inKinds + ` AND locked_until < ?`
+	var kargs []any
 	for _, k := range kinds {
-		args = append(args, k)
+		kargs = append(kargs, k)
 	}
-	var one int
-	err := db.queryRow(ctx, `SELECT 1 FROM jobs WHERE `+due+` LIMIT 1`, append(args, now, now)...).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("claim jobs: %w", err)
+	if db.Dialect == SQLite {
+		// A read first: an idle poll takes no write lock (SQLite has one).
+		now := db.Now()
+		var due bool
+		err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE `+pendingDue+` ORDER BY run_at, id LIMIT 1)
+			OR EXISTS (SELECT 1 FROM jobs WHERE `+leaseLost+`)`, append(append(append(kargs[:len(kargs):len(kargs)], now), kargs...), now)...).Scan(&due)
+		if err != nil {
+			return nil, fmt.Errorf("claim jobs: %w", err)
+		}
+		if !due {
+			return nil, nil
+		}
 	}
 	var out []*Job
-	err = db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *Tx) error {
 		out = nil
+		if db.Dialect == Postgres {
+			// Thousands of jobs arrive in one transaction (an advisory)
+			// long before statistics see them; planned on the old
+			// figures, the claim would collect every due job in a bitmap
+			// and sort them all, on every batch. Walking jobs_due in order
+			// and stopping at the batch's size is right at any size.
+			if _, err := tx.exec(ctx, `SET LOCAL enable_bitmapscan = off`); err != nil {
+				return fmt.Errorf("claim jobs: %w", err)
+			}
+		}
 		// A worker lost on the job's last attempt leaves a job nobody may
 		// run again: it is dead, and shows as such.
 		const lost = "worker lost during the last attempt (lease expired)"
@@ -238,27 +255,39 @@ func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, n in
 				return err
 			}
 		}
-		claimArgs := append(append([]any{worker, tx.now.Add(lease)}, args...), tx.now, tx.now, n)
 		lock := ""
 		if db.Dialect == Postgres {
 			lock = " FOR UPDATE SKIP LOCKED"
 		}
-		rows, err = tx.query(ctx, `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, locked_until = ?
-			WHERE id IN (SELECT id FROM jobs WHERE `+due+` AND attempts < max_attempts
-				ORDER BY run_at, id LIMIT ?`+lock+`)
-			RETURNING `+jobColumns, claimArgs...)
-		if err != nil {
-			return fmt.Errorf("claim jobs: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			j, err := scanJob(rows)
+		// Jobs whose worker was lost first (their time came earlier), then
+		// pending ones, in the order they are due.
+		for _, q := range []struct {
+			where, order string
+		}{{leaseLost, "locked_until, id"}, {pendingDue, "run_at, id"}} {
+			if len(out) >= n {
+				break
+			}
+			rows, err := tx.query(ctx, `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, locked_until = ?
+				WHERE id IN (SELECT id FROM jobs WHERE `+q.where+` AND attempts < max_attempts
+					ORDER BY `+q.order+` LIMIT ?`+lock+`)
+				RETURNING `+jobColumns, append(append([]any{worker, tx.now.Add(lease)}, kargs...), tx.now, n-len(out))...)
 			if err != nil {
+				return fmt.Errorf("claim jobs: %w", err)
+			}
+			for rows.Next() {
+				j, err := scanJob(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				out = append(out, j)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return err
 			}
-			out = append(out, j)
 		}
-		return rows.Err()
+		return nil
 	})
 	slices.SortFunc(out, func(a, b *Job) int { return cmp.Or(a.RunAt.Compare(b.RunAt), cmp.Compare(a.ID, b.ID)) })
 	return out, err
@@ -428,91 +457,4 @@ func (db *DB) ItemForOutbox(ctx context.Context, itemID int64) (OutboxItem, erro
 		return it, fmt.Errorf("item %d: %w", itemID, db.mapErr(err))
 	}
 	return it, nil
-}
-
-// Webhook is an organisation's endpoint for its notifications.
-type Webhook struct {
-	ID        int64     `json:"id"`
-	OrgID     int64     `json:"org_id"`
-	URL       string    `json:"url"`
-	Secret    string    `json:"-"` // HMAC key; empty: the server's --webhook-secret
-	Active    bool      `json:"active"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-const webhookColumns = `id, org_id, url, secret, active, created_at`
-
-func scanWebhook(r rowScanner) (*Webhook, error) {
-	w := &Webhook{}
-	if err := r.Scan(&w.ID, &w.OrgID, &w.URL, &w.Secret, &w.Active, &w.CreatedAt); err != nil {
-		return nil, err
-	}
-	w.CreatedAt = w.CreatedAt.UTC()
-	return w, nil
-}
-
-// AddWebhook registers an endpoint for an organisation.
-func (db *DB) AddWebhook(ctx context.Context, actor kyoyu.Actor, w *Webhook) error {
-	u, err := url.Parse(w.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return &kyoyu.Error{Code: kyoyu.EINVALID, Message: "webhook URL: want http(s)://host/path without credentials", Fields: map[string]string{"url": "invalid"}}
-	}
-	return db.Update(ctx, func(tx *Tx) error {
-		w.Active, w.CreatedAt = true, tx.now
-		id, err := tx.insert(ctx, `INSERT INTO org_webhooks (org_id, url, secret, active, created_at) VALUES (?, ?, ?, ?, ?)`,
-			w.OrgID, w.URL, w.Secret, true, tx.now)
-		if err != nil {
-			return fmt.Errorf("add webhook: %w", err)
-		}
-		w.ID = id
-		return tx.audit(ctx, actor, "webhook.add", "webhook", fmt.Sprint(id), audit.OK, fmt.Sprintf("organisation=%d %s", w.OrgID, w.URL))
-	})
-}
-
-// Webhook returns one endpoint, or ErrNotFound.
-func (db *DB) Webhook(ctx context.Context, id int64) (*Webhook, error) {
-	w, err := scanWebhook(db.queryRow(ctx, `SELECT `+webhookColumns+` FROM org_webhooks WHERE id = ?`, id))
-	if err != nil {
-		return nil, fmt.Errorf("webhook %d: %w", id, db.mapErr(err))
-	}
-	return w, nil
-}
-
-// Webhooks lists endpoints, of one organisation when orgID is not 0.
-func (db *DB) Webhooks(ctx context.Context, orgID int64) ([]*Webhook, error) {
-	q := `SELECT ` + webhookColumns + ` FROM org_webhooks`
-	var args []any
-	if orgID != 0 {
-		q += ` WHERE org_id = ?`
-		args = append(args, orgID)
-	}
-	rows, err := db.query(ctx, q+` ORDER BY org_id, id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", err)
-	}
-	defer rows.Close()
-	var out []*Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
-}
-
-// SetWebhookActive turns an endpoint on or off; queued deliveries to an
-// inactive endpoint are dropped when their turn comes.
-func (db *DB) SetWebhookActive(ctx context.Context, actor kyoyu.Actor, id int64, active bool) error {
-	return db.Update(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE org_webhooks SET active = ? WHERE id = ?`, active, id)
-		if err != nil {
-			return fmt.Errorf("webhook %d: %w", id, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("webhook %d: %w", id, kyoyu.ErrNotFound)
-		}
-		return tx.audit(ctx, actor, "webhook.set_active", "webhook", fmt.Sprint(id), audit.OK, fmt.Sprintf("active=%t", active))
-	})
 }

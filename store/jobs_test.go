@@ -151,6 +151,21 @@ func TestJobLeaseTakeover(t *testing.T) {
 		if err := db.DropJob(ctx, first, "late"); !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("late drop = %v", err)
 		}
+		// Nor in a group commit, which still records the jobs it holds.
+		if err := db.Enqueue(ctx, store.NewJob{Kind: store.JobEmail, DedupeKey: "k2", Payload: 2}); err != nil {
+			t.Fatal(err)
+		}
+		mine := claimOne(t, db, "dead-worker")
+		lost, err := db.CompleteJobs(ctx, []store.Completion{{Job: first, Result: "late"}, {Job: mine, Result: "250 queued as X"}})
+		if err != nil || len(lost) != 1 || lost[0] != first.ID {
+			t.Fatalf("group commit: lost %v, %v", lost, err)
+		}
+		if j, err := db.Job(ctx, mine.ID); err != nil || j.Status != store.JobDone || j.Result != "250 queued as X" || j.LockedBy != "" {
+			t.Fatalf("held job after the group commit %+v, %v", j, err)
+		}
+		if j, err := db.Job(ctx, first.ID); err != nil || j.Status != store.JobRunning || j.LockedBy != "live-worker" {
+			t.Fatalf("job taken over, after the late group commit %+v, %v", j, err)
+		}
 		// The second dies too, on the last attempt: the job is dead, not lost.
 		move(2 * time.Minute)
 		wantNoClaim(t, db)

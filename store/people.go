@@ -200,3 +200,34 @@ func (db *DB) RecordSignInFailure(ctx context.Context, e audit.Entry, personID i
 		return tx.appendAudit(ctx, e)
 	})
 }
+
+// PeopleOf lists the accounts of the given organisations, in one query
+// per thousand organisations (an advisory may reach thousands).
+func (db *DB) PeopleOf(ctx context.Context, orgIDs []int64) ([]*kyoyu.Person, error) {
+	var out []*kyoyu.Person
+	for start := 0; start < len(orgIDs); start += 1000 {
+		chunk := orgIDs[start:min(len(orgIDs), start+1000)]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := db.query(ctx, `SELECT `+personColumns+` FROM people WHERE organisation_id IN (`+
+			strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+`) ORDER BY organisation_id, email`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("list people: %w", err)
+		}
+		for rows.Next() {
+			p, err := scanPerson(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -52,8 +52,10 @@ type caseDetailView struct {
 	Form        *caseFormView
 	From, To    int64 // the compare form's default choice
 	CanFollowUp bool
-	NextReport  int
-	DraftID     int64 // the viewer's organisation's open draft of this case
+	// CanAdvise: NISC may draft an advisory from this numbered case.
+	CanAdvise  bool
+	NextReport int
+	DraftID    int64 // the viewer's organisation's open draft of this case
 	// Consent is the sharing-range section (case_consent.go), rendered.
 	Consent template.HTML
 }
@@ -175,6 +177,7 @@ func (h *Handler) caseDetail(w http.ResponseWriter, r *http.Request) {
 	// Only the originating organisation writes follow-ups, once NISC has
 	// numbered the case; an open draft is finished first.
 	v.CanFollowUp = c.OriginatorOrgID == pr.Organisation.ID && c.CaseNumber != "" && v.DraftID == 0
+	v.CanAdvise = advDrafter(pr) && c.CaseNumber != ""
 	if v.Consent, err = h.consentHTML(r, c); err != nil {
 		h.fail(w, r, err)
 		return

@@ -99,7 +99,9 @@ func cmdBench(ctx context.Context, sub string, args []string, stdout, stderr io.
 		fmt.Fprintln(stdout, st.Row("start until /readyz answers"))
 		fmt.Fprintf(stdout, "RSS once ready: %.1f MiB\n", float64(rss)/1024)
 		return nil
+	case "fanout":
+		return benchFanout(ctx, fs, &cfg, args, stdout)
 	default:
-		return fmt.Errorf("bench: unknown subcommand %q (want: queries, intake, read, startup)", sub)
+		return fmt.Errorf("bench: unknown subcommand %q (want: queries, intake, read, startup, fanout)", sub)
 	}
 }
