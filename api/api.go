@@ -94,6 +94,9 @@ var Routes = []string{
 	"POST /api/v1/stix/bundles",
 	"GET /api/v1/stix/bundles/{id}",
 	"GET /api/v1/stix/objects",
+	"POST /api/v1/misp/events",
+	"GET /api/v1/cases/{id}/misp",
+	"GET /api/v1/stix/bundles/{id}/misp",
 }
 
 func (h *Handler) routes() {
@@ -140,6 +143,7 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /api/v1/advisories/{id}/feedback", h.authed(h.getFeedback))
 	h.mux.HandleFunc("POST /api/v1/advisories/{id}/feedback", h.authed(h.giveFeedback))
 	h.stixRoutes() // stix.go: STIX 2.1 export and import
+	h.mispRoutes() // misp.go: MISP events in and out
 	h.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, kyoyu.Errorf(kyoyu.ENOTFOUND, "no such API route: %s %s", r.Method, r.URL.Path))
 	})

@@ -27,7 +27,7 @@ import (
 // isSTIXRoute: the STIX routes are reached by the tests in this file
 // rather than by the reporting walk.
 func isSTIXRoute(route string) bool {
-	return strings.Contains(route, "/stix") && !isAdvisorySTIXRoute(route)
+	return strings.Contains(route, "/stix") && !isAdvisorySTIXRoute(route) && !isMISPRoute(route)
 }
 
 const (

@@ -126,7 +126,7 @@ func (hw *httpWorld) surfaces() []surface {
 		{name: "GET /public", kind: policy.Report, asAnonymous: true, show: hw.publicList("/public", publicRe)},
 		{name: "GET /public/feed.atom", kind: policy.Report, asAnonymous: true, show: hw.publicList("/public/feed.atom", feedRe)},
 		{name: "GET /public/cases/{id}", kind: policy.Report, showsSource: true, asAnonymous: true, perViewer: 60, show: hw.publicDetail},
-	}, slices.Concat(hw.advisorySurfaces(), hw.stixSurfaces(), hw.advisorySTIXSurfaces(), hw.csvSurfaces())...) // adversarial_advisory_test.go, adversarial_stix_test.go, adversarial_advisory_stix_test.go, adversarial_csv_test.go
+	}, slices.Concat(hw.advisorySurfaces(), hw.stixSurfaces(), hw.advisorySTIXSurfaces(), hw.csvSurfaces(), hw.mispSurfaces())...) // adversarial_advisory_test.go, adversarial_stix_test.go, adversarial_advisory_stix_test.go, adversarial_csv_test.go, adversarial_misp_test.go
 }
 
 // ---- the server and its people ---------------------------------------------

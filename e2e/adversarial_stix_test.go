@@ -202,6 +202,7 @@ type stixWorld struct {
 func (hw *httpWorld) checkSTIXObjects(ctx context.Context, viewers []policy.Viewer) int {
 	hw.checkSTIXRefusals()
 	sw := hw.importSTIX(ctx)
+	hw.importMISPEvents(ctx, sw) // adversarial_misp_test.go
 	hw.stixWorld = sw
 	// The world must hold items some viewers see and others do not, or
 	// the check would pass by testing nothing.
@@ -218,7 +219,9 @@ func (hw *httpWorld) checkSTIXObjects(ctx context.Context, viewers []policy.View
 		hw.t.Errorf("seed %d: the imported STIX items are seen in %d of %d (viewer, item) pairs: the check tests nothing", hw.seed, seen, total)
 	}
 	s := surface{name: "GET /api/v1/stix/objects", kind: policy.Report, show: sw.list}
-	return checkSurface(ctx, hw.t, hw.seed, hw.db, sw.w, s, viewers, newStepCount())
+	m := surface{name: "GET /api/v1/stix/bundles/{id}/misp", kind: policy.Report, show: sw.importedMISP} // adversarial_misp_test.go
+	return checkSurface(ctx, hw.t, hw.seed, hw.db, sw.w, s, viewers, newStepCount()) +
+		checkSurface(ctx, hw.t, hw.seed, hw.db, sw.w, m, viewers, newStepCount())
 }
 
 // checkSTIXRefusals: the visitor is refused the STIX routes, whatever the case.

@@ -37,26 +37,44 @@ func tlpVersion(v int) (int, error) {
 // range decides everything in it, and RED and AMBER reads are audited),
 // marked with the narrower of the case's range and the version's.
 func (s *Service) ExportCaseSTIX(ctx context.Context, pr *account.Principal, ip string, caseID int64, opt STIXExportOptions) (*stix.Bundle, error) {
+	b, _, err := s.exportCaseSTIX(ctx, pr, ip, caseID, opt, "case.export_stix")
+	return b, err
+}
+
+// exportCaseSTIX is ExportCaseSTIX, audited as action, also giving the
+// range the bundle is marked with.
+func (s *Service) exportCaseSTIX(ctx context.Context, pr *account.Principal, ip string, caseID int64, opt STIXExportOptions, action string) (*stix.Bundle, policy.TLP, error) {
+	b, tlp, err := s.caseBundle(ctx, pr, ip, caseID, opt)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.auditRead(ctx, pr, ip, action, "case", caseID, string(tlp)); err != nil {
+		return nil, "", err
+	}
+	return b, tlp, nil
+}
+
+func (s *Service) caseBundle(ctx context.Context, pr *account.Principal, ip string, caseID int64, opt STIXExportOptions) (*stix.Bundle, policy.TLP, error) {
 	tv, err := tlpVersion(opt.TLPVersion)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	c, d, err := s.Open(ctx, pr, ip, caseID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	v := viewer(pr)
 	vers, err := s.DB.Versions(ctx, v, caseID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	ver := exportedVersion(vers, opt.VersionID)
 	if ver == nil {
-		return nil, notFound("report version")
+		return nil, "", notFound("report version")
 	}
 	atts, err := s.DB.Attachments(ctx, v, ver.ID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	in := stix.CaseInput{Case: c, SeeSource: d.SeeSource, Version: ver, TLPVersion: tv,
 		TLP: policy.Narrower(policy.TLP(c.TLP), policy.TLP(ver.Form.TLP))}
@@ -64,33 +82,30 @@ func (s *Service) ExportCaseSTIX(ctx context.Context, pr *account.Principal, ip 
 		in.Attachments = append(in.Attachments, stix.Attachment{Filename: a.Filename, SHA256: a.SHA256, Size: a.Size})
 	}
 	if in.Source, err = s.DB.STIXNamespace(ctx); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// The organisation that wrote the version, unless naming it would name
 	// the source of an anonymised case to someone not entitled to it.
 	ref, err := s.DB.CaseRef(ctx, caseID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if d.SeeSource || (ver.OrgID != ref.Originator && ver.OrgID != ref.Operator) {
 		if in.Author, err = s.DB.Organisation(ctx, ver.OrgID); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	// The store gives the operator's id only to those entitled to it.
 	if c.OperatorOrgID != 0 && d.SeeSource {
 		if in.Operator, err = s.DB.Organisation(ctx, c.OperatorOrgID); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	b, err := stix.ExportCase(in)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if err := s.auditRead(ctx, pr, ip, "case.export_stix", "case", caseID, string(in.TLP)); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return b, in.TLP, nil
 }
 
 // exportedVersion picks the version to export among those visible.
@@ -133,8 +148,8 @@ type STIXImportOptions struct {
 // already imported from the same bundle, under a range at least as wide,
 // are skipped; if nothing is new, nothing is stored. Only people who handle incident information import.
 func (s *Service) ImportSTIX(ctx context.Context, pr *account.Principal, ip string, data []byte, opt STIXImportOptions) (*stix.Account, error) {
-	if pr == nil || pr.Person == nil || pr.Organisation == nil || !pr.Person.HandlesIncidents {
-		return nil, kyoyu.Errorf(kyoyu.EFORBIDDEN, "stix.import_needs_incident_handler")
+	if err := mayImport(pr); err != nil {
+		return nil, err
 	}
 	lim := opt.Limits
 	if lim == (stix.Limits{}) {
@@ -144,7 +159,43 @@ func (s *Service) ImportSTIX(ctx context.Context, pr *account.Principal, ip stri
 	if err != nil {
 		return nil, err
 	}
-	plan, err := stix.PlanImport(b, stix.ImportOptions{Range: opt.Range})
+	prep, err := s.prepareSTIX(ctx, pr, b, opt.Range)
+	if err != nil {
+		return nil, err
+	}
+	if len(prep.objects) == 0 {
+		return prep.acc, nil
+	}
+	ids, err := s.storeSTIX(ctx, pr, ip, []*preparedImport{prep}, opt.Source, "", opt.Progress)
+	if err != nil {
+		return nil, err
+	}
+	prep.acc.ItemID = ids[0]
+	return prep.acc, nil
+}
+
+// mayImport: only people who handle incident information import.
+func mayImport(pr *account.Principal) error {
+	if pr == nil || pr.Person == nil || pr.Organisation == nil || !pr.Person.HandlesIncidents {
+		return kyoyu.Errorf(kyoyu.EFORBIDDEN, "stix.import_needs_incident_handler")
+	}
+	return nil
+}
+
+// preparedImport is a parsed bundle ready to store: its account and the
+// objects that are new.
+type preparedImport struct {
+	bundleID string
+	plan     *stix.Plan
+	acc      *stix.Account
+	objects  []store.STIXObject
+	sectors  []string // the item's sectors
+}
+
+// prepareSTIX plans a parsed bundle's import and finds what is new to the
+// organisation; it stores nothing.
+func (s *Service) prepareSTIX(ctx context.Context, pr *account.Principal, b *stix.ParsedBundle, rng policy.TLP) (*preparedImport, error) {
+	plan, err := stix.PlanImport(b, stix.ImportOptions{Range: rng})
 	if err != nil {
 		return nil, err
 	}
@@ -181,24 +232,30 @@ func (s *Service) ImportSTIX(ctx context.Context, pr *account.Principal, ip stri
 	acc := stix.NewAccount(plan, skipped)
 	if len(objects) == 0 {
 		acc.Notes = append(acc.Notes, "nothing new: every object was already imported by your organisation; nothing was stored")
-		return acc, nil
 	}
+	return &preparedImport{bundleID: b.ID, plan: plan, acc: acc, objects: objects,
+		sectors: importSectors(pr.Organisation.Sectors, stix.AdvisorySectors(b))}, nil
+}
+
+// storeSTIX stores prepared imports, each as one shared item of the
+// importer's organisation held by NISC, all in one transaction.
+func (s *Service) storeSTIX(ctx context.Context, pr *account.Principal, ip string, preps []*preparedImport, source, via string, progress func(done, total int)) ([]int64, error) {
 	nisc, err := s.DB.OrganisationByCode(ctx, "nisc")
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(acc)
-	if err != nil {
-		return nil, err
+	var imps []store.STIXImport
+	for _, p := range preps {
+		raw, err := json.Marshal(p.acc)
+		if err != nil {
+			return nil, err
+		}
+		item := policy.Item{Kind: policy.Report, TLP: p.plan.TLP, Originator: pr.Organisation.ID, Shared: true,
+			Holders: []int64{nisc.ID}, Sectors: p.sectors}
+		imps = append(imps, store.STIXImport{Item: item, BundleID: p.bundleID, PersonID: pr.Person.ID,
+			Source: source, Via: via, Objects: p.objects, Account: raw, Progress: progress})
 	}
-	item := policy.Item{Kind: policy.Report, TLP: plan.TLP, Originator: pr.Organisation.ID, Shared: true,
-		Holders: []int64{nisc.ID}, Sectors: importSectors(pr.Organisation.Sectors, stix.AdvisorySectors(b))}
-	acc.ItemID, err = s.DB.ImportSTIX(ctx, pr.Actor(ip), store.STIXImport{Item: item, BundleID: b.ID, PersonID: pr.Person.ID,
-		Source: opt.Source, Objects: objects, Account: raw, Progress: opt.Progress})
-	if err != nil {
-		return nil, err
-	}
-	return acc, nil
+	return s.DB.ImportSTIXBatch(ctx, pr.Actor(ip), imps)
 }
 
 // STIXObjects lists the imported objects the person may see (the store
@@ -232,21 +289,26 @@ func (s *Service) STIXObjects(ctx context.Context, pr *account.Principal, ip str
 // it: every version of its objects, labelled with the range it is shared
 // under. An item the person may not see is not found.
 func (s *Service) ExportImportedSTIX(ctx context.Context, pr *account.Principal, ip string, itemID int64, tlpVer int) (*stix.Bundle, error) {
+	b, _, err := s.exportImported(ctx, pr, ip, itemID, tlpVer)
+	return b, err
+}
+
+func (s *Service) exportImported(ctx context.Context, pr *account.Principal, ip string, itemID int64, tlpVer int) (*stix.Bundle, policy.TLP, error) {
 	tv, err := tlpVersion(tlpVer)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	v := viewer(pr)
 	rec, err := s.DB.STIXImport(ctx, v, itemID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var raws []json.RawMessage
 	f := store.STIXFilter{ItemID: itemID, Versions: []string{"all"}, Limit: 1000}
 	for {
 		page, err := s.DB.STIXObjects(ctx, v, f)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		for _, o := range page.Objects {
 			raws = append(raws, o.JSON)
@@ -258,12 +320,12 @@ func (s *Service) ExportImportedSTIX(ctx context.Context, pr *account.Principal,
 	}
 	b, err := stix.ExportStored(raws, rec.TLP, tv)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := s.auditRead(ctx, pr, ip, "stix.read", "item", itemID, string(rec.TLP)); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return b, nil
+	return b, rec.TLP, nil
 }
 
 // STIXImportAccount returns the account of an imported bundle, if the

@@ -34,7 +34,8 @@ type STIXImport struct {
 	Item     policy.Item // the item it becomes: shared, with its range and holders
 	BundleID string
 	PersonID int64
-	Source   string // api, cli, ui or taxii
+	Source   string // api, cli, ui, taxii, or misp (a MISP event, by any channel)
+	Via      string // for source misp: api, cli or ui, kept in the audit entry
 	Objects  []STIXObject
 	// Account is the import's account, as JSON, kept for the record (and a
 	// TAXII status resource).
@@ -94,38 +95,68 @@ func (db *DB) HeldSTIXVersions(ctx context.Context, orgID int64, bundleID string
 // record of the import and its audit entry, in one transaction: a bundle
 // is stored whole or not at all.
 func (db *DB) ImportSTIX(ctx context.Context, actor kyoyu.Actor, imp STIXImport) (int64, error) {
-	switch imp.Source {
-	case "api", "cli", "ui", "taxii":
-	default:
-		return 0, fmt.Errorf("import stix: unknown source %q", imp.Source)
+	ids, err := db.ImportSTIXBatch(ctx, actor, []STIXImport{imp})
+	if err != nil {
+		return 0, err
 	}
-	if len(imp.Objects) == 0 {
-		return 0, kyoyu.Errorf(kyoyu.EINVALID, "nothing to import")
+	return ids[0], nil
+}
+
+// ImportSTIXBatch stores several imports (the events of one MISP file),
+// each as its own item, in one transaction: all of them or none.
+func (db *DB) ImportSTIXBatch(ctx context.Context, actor kyoyu.Actor, imps []STIXImport) ([]int64, error) {
+	for _, imp := range imps {
+		switch imp.Source {
+		case "api", "cli", "ui", "taxii", "misp":
+		default:
+			return nil, fmt.Errorf("import stix: unknown source %q", imp.Source)
+		}
+		if len(imp.Objects) == 0 {
+			return nil, kyoyu.Errorf(kyoyu.EINVALID, "nothing to import")
+		}
 	}
-	var itemID int64
+	var ids []int64
 	err := db.Update(ctx, func(tx *Tx) error {
-		var err error
-		imp.Item.Kind = policy.Report
-		if itemID, err = tx.createItem(ctx, imp.Item); err != nil {
-			return err
-		}
-		for i, o := range imp.Objects {
-			if _, err := tx.exec(ctx, `INSERT INTO stix_objects (item_id, stix_id, type, spec_version, created, modified, json, date_added)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, itemID, o.ID, o.Type, o.SpecVersion, o.Created, o.Modified, string(o.JSON), tx.now); err != nil {
-				return fmt.Errorf("store %s: %w", o.ID, err)
+		ids = ids[:0]
+		for _, imp := range imps {
+			id, err := tx.importSTIX(ctx, actor, imp)
+			if err != nil {
+				return err
 			}
-			if imp.Progress != nil && (i%500 == 499 || i == len(imp.Objects)-1) {
-				imp.Progress(i+1, len(imp.Objects))
-			}
+			ids = append(ids, id)
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO stix_imports (item_id, bundle_id, person_id, source, account, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			itemID, imp.BundleID, nullID(imp.PersonID), imp.Source, string(imp.Account), tx.now); err != nil {
-			return fmt.Errorf("record import: %w", err)
-		}
-		return tx.audit(ctx, actor, "stix.import", "item", fmt.Sprint(itemID), audit.OK,
-			fmt.Sprintf("bundle=%s objects=%d tlp=%s source=%s", imp.BundleID, len(imp.Objects), imp.Item.TLP, imp.Source))
+		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func (tx *Tx) importSTIX(ctx context.Context, actor kyoyu.Actor, imp STIXImport) (int64, error) {
+	imp.Item.Kind = policy.Report
+	itemID, err := tx.createItem(ctx, imp.Item)
+	if err != nil {
+		return 0, err
+	}
+	for i, o := range imp.Objects {
+		if _, err := tx.exec(ctx, `INSERT INTO stix_objects (item_id, stix_id, type, spec_version, created, modified, json, date_added)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, itemID, o.ID, o.Type, o.SpecVersion, o.Created, o.Modified, string(o.JSON), tx.now); err != nil {
+			return 0, fmt.Errorf("store %s: %w", o.ID, err)
+		}
+		if imp.Progress != nil && (i%500 == 499 || i == len(imp.Objects)-1) {
+			imp.Progress(i+1, len(imp.Objects))
+		}
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO stix_imports (item_id, bundle_id, person_id, source, account, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		itemID, imp.BundleID, nullID(imp.PersonID), imp.Source, string(imp.Account), tx.now); err != nil {
+		return 0, fmt.Errorf("record import: %w", err)
+	}
+	detail := fmt.Sprintf("bundle=%s objects=%d tlp=%s source=%s", imp.BundleID, len(imp.Objects), imp.Item.TLP, imp.Source)
+	if imp.Via != "" {
+		detail += " via=" + imp.Via
+	}
+	if err := tx.audit(ctx, actor, "stix.import", "item", fmt.Sprint(itemID), audit.OK, detail); err != nil {
 		return 0, err
 	}
 	return itemID, nil

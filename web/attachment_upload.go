@@ -44,6 +44,9 @@ func (h *Handler) bodyLimit(r *http.Request) int64 {
 	if isUpload(r) {
 		return h.cfg.AttachmentLimit + uploadOverhead
 	}
+	if isImportUpload(r) { // imports.go
+		return importLimit + uploadOverhead
+	}
 	return formBodyLimit
 }
 
@@ -51,6 +54,9 @@ func (h *Handler) bodyLimit(r *http.Request) int64 {
 // and, when it is over the limit, answers 413 with the limit named, so the
 // person learns why rather than seeing a stale-form error. Nothing is kept.
 func (h *Handler) uploadTooLarge(w http.ResponseWriter, r *http.Request) bool {
+	if h.importTooLarge(w, r) { // imports.go
+		return true
+	}
 	id, ok := uploadDraft(r)
 	if !ok {
 		return false

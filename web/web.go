@@ -80,6 +80,8 @@ func (h *Handler) routes() {
 	h.publicRoutes()     // public.go: WHITE material for anyone, page and feed
 	h.advisoryRoutes()   // advisory_*.go: 情報提供, drafting to acknowledgement
 	h.stixRoutes()       // case_export.go: a case as a STIX 2.1 bundle
+	h.importRoutes()     // imports.go: STIX bundles and MISP events uploaded
+	h.mispRoutes()       // case_export_misp.go: a case as a MISP event
 }
 
 // ServeHTTP applies the UI's middleware to every request.

@@ -13,24 +13,27 @@ import (
 
 	"kyoyu"
 	"kyoyu/account"
+	"kyoyu/misp"
 	"kyoyu/policy"
 	"kyoyu/report"
 	"kyoyu/stix"
 )
 
-const importUsage = "usage: kyoyu import --org CODE --user EMAIL [--tlp RANGE] [--max-size MiB] [--json] FILE"
+const importUsage = "usage: kyoyu import --org CODE --user EMAIL [--format auto|stix|misp] [--tlp RANGE] [--max-size MiB] [--json] FILE"
 
-// cmdImport imports a STIX 2.1 bundle from a file, as a person of an
-// organisation would through the API: one shared item under the range the
-// bundle's markings give, refused whole if anything is wrong with it.
+// cmdImport imports a STIX 2.1 bundle or a file of MISP events, as a
+// person of an organisation would through the API: one shared item (per
+// MISP event) under the range the markings (or distribution and tlp: tags)
+// give, refused whole if anything is wrong with it.
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg kyoyu.Config
 	fs := flagSet("import", &cfg, stderr)
 	org := fs.String("org", "", "code (or id) of the importing organisation")
 	user := fs.String("user", "", "e-mail address of the person importing; must handle incident information")
-	tlp := fs.String("tlp", "", "range for a bundle without TLP markings (red, amber, green, white); narrows, never widens, the markings'")
-	maxMiB := fs.Int64("max-size", 1024, "largest bundle to read, in MiB")
+	tlp := fs.String("tlp", "", "range for a file that gives none — a bundle without TLP markings, a MISP event without distribution or tlp: tag (red, amber, green, white); narrows, never widens, the file's")
+	maxMiB := fs.Int64("max-size", 1024, "largest file to read, in MiB")
 	asJSON := fs.Bool("json", false, "print the whole account (every object's outcome) as JSON")
+	format := fs.String("format", "auto", "what the file holds: stix (a bundle), misp (MISP events), or auto (recognised from its content)")
 	// Flags may come after the file too.
 	var files []string
 	for {
@@ -47,6 +50,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *tlp != "" && !policy.TLP(*tlp).Valid() {
 		return fmt.Errorf("--tlp %q: want red, amber, green or white", *tlp)
+	}
+	if *format != "auto" && *format != "stix" && *format != "misp" {
+		return fmt.Errorf("--format %q: want auto, stix or misp", *format)
 	}
 	if *maxMiB <= 0 {
 		return fmt.Errorf("--max-size must be positive")
@@ -72,28 +78,79 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if p.DisabledAt != nil {
 		return fmt.Errorf("account %s is disabled", p.Email)
 	}
+	if *format == "auto" {
+		if *format = misp.Detect(data); *format == "" {
+			return fmt.Errorf("%s is neither a STIX bundle nor MISP events; give --format to say which it should be", files[0])
+		}
+	}
+	pr := &account.Principal{Person: p, Organisation: o}
+	if *format == "misp" {
+		bar.done()
+		acc, err := report.New(db, cfg).ImportMISP(ctx, pr, "cli", data, report.MISPImportOptions{Range: policy.TLP(*tlp), Via: "cli",
+			Limits: misp.Limits{MaxBytes: *maxMiB << 20, MaxEvents: 1_000_000, MaxAttributes: 50_000_000}})
+		if err != nil {
+			return refused(stderr, files[0], err)
+		}
+		if *asJSON {
+			raw, err := json.MarshalIndent(acc, "", "  ")
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(stdout, "%s\n", raw)
+			return err
+		}
+		printMISPAccount(stdout, acc)
+		return nil
+	}
 	opt := report.STIXImportOptions{Range: policy.TLP(*tlp), Source: "cli",
 		Limits: stix.Limits{MaxBytes: *maxMiB << 20, MaxObjects: 50_000_000}}
 	if bar != nil {
 		opt.Progress = func(done, total int) { bar.show("storing", int64(done), int64(total), "objects") }
 	}
-	acc, err := report.New(db, cfg).ImportSTIX(ctx, &account.Principal{Person: p, Organisation: o}, "cli", data, opt)
+	acc, err := report.New(db, cfg).ImportSTIX(ctx, pr, "cli", data, opt)
 	bar.done()
 	if err != nil {
-		if ps := stix.Problems(err); len(ps) > 0 {
-			fmt.Fprintf(stderr, "%s: bundle refused, nothing imported:\n", files[0])
-			for _, pr := range ps {
-				fmt.Fprintln(stderr, "  "+pr.String())
-			}
-			return fmt.Errorf("%d problem(s) in %s", len(ps), files[0])
-		}
-		return describe(err)
+		return refused(stderr, files[0], err)
 	}
 	if *asJSON {
 		return writeAccount(stdout, acc)
 	}
 	printAccount(stdout, acc)
 	return nil
+}
+
+// refused lists every problem of a refused file.
+func refused(stderr io.Writer, file string, err error) error {
+	if ps := stix.Problems(err); len(ps) > 0 {
+		fmt.Fprintf(stderr, "%s: refused, nothing imported:\n", file)
+		for _, pr := range ps {
+			fmt.Fprintln(stderr, "  "+pr.String())
+		}
+		return fmt.Errorf("%d problem(s) in %s", len(ps), file)
+	}
+	return describe(err)
+}
+
+// printMISPAccount says, per event, where it went and under which range,
+// and every attribute skipped and why.
+func printMISPAccount(w io.Writer, acc *misp.Account) {
+	for _, e := range acc.Events {
+		if e.ItemID == 0 {
+			fmt.Fprintf(w, "nothing new in event %s (%s): your organisation already holds it; nothing was stored\n", e.UUID, e.Info)
+		} else {
+			fmt.Fprintf(w, "imported event %s (%s) as item %d, shared under %s (from %s)\n", e.UUID, e.Info, e.ItemID, strings.ToUpper(e.TLP), e.RangeFrom)
+		}
+		fmt.Fprintf(w, "%d attributes: %d imported, %d skipped\n", e.Imported+e.Skipped, e.Imported, e.Skipped)
+		for _, a := range e.Attributes {
+			if a.Outcome == misp.Skipped {
+				fmt.Fprintf(w, "skipped %s (%s): %s\n", a.Where, a.Type, a.Note)
+			}
+		}
+		for _, n := range e.Notes {
+			fmt.Fprintln(w, "note: "+n)
+		}
+	}
+	fmt.Fprintf(w, "%d event(s) stored, %d unchanged\n", acc.Stored, acc.Unchanged)
 }
 
 // readFile reads the bundle, showing how far on a terminal.

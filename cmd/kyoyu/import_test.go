@@ -89,6 +89,55 @@ func TestImportCommand(t *testing.T) {
 	}
 }
 
+// MISP files are recognised and imported event by event; --format says
+// what a file must be.
+func TestImportMISPCommand(t *testing.T) {
+	t.Parallel()
+	regin := filepath.Join("..", "..", "misp", "testdata", "circl-regin-54884656-excerpt.json")
+	amber := filepath.Join("..", "..", "misp", "testdata", "objects-tlp-amber.json")
+	apt1 := filepath.Join(stixtest.Dir(), "examples", "threat-reports", "apt1.json")
+	for _, d := range testkit.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			url := testkit.NewDatabaseURL(t, d)
+			db := "--db=" + url
+			mustKyoyu(t, "migrate", db)
+			mustKyoyu(t, "user", "add", db, "--email", "analyst@jpcert.example.jp", "--name", "JPCERT 分析", "--org", "jpcert",
+				"--role", "org_admin", "--handles-incidents", "--password", "first password 1")
+			as := []string{db, "--org", "jpcert", "--user", "analyst@jpcert.example.jp"}
+			out := mustKyoyu(t, append([]string{"import", regin}, as...)...)
+			for _, want := range []string{"imported event 54884656-2da8-4625-bf07-43ef950d210b (OSINT - F-Secure W32/Regin, Stage #1)",
+				"shared under WHITE (from distribution)", "8 attributes: 8 imported, 0 skipped", "1 event(s) stored"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("import printed no %q:\n%s", want, out)
+				}
+			}
+			out = mustKyoyu(t, append([]string{"import", "--format", "misp", amber}, as...)...)
+			if !strings.Contains(out, "shared under AMBER (from tlp_tag)") || !strings.Contains(out, "skipped Attribute/7 (hostname): deleted in MISP") {
+				t.Errorf("amber event: %s", out)
+			}
+			out = mustKyoyu(t, append([]string{"import", "--json", regin}, as...)...)
+			if !strings.Contains(out, `"unchanged": 1`) {
+				t.Errorf("again, --json: %s", out)
+			}
+			// A STIX bundle is not MISP, and the reverse.
+			if _, errOut, err := runKyoyu(t, append([]string{"import", "--format", "misp", "--tlp", "red", apt1}, as...)...); err == nil || !strings.Contains(errOut, "STIX bundle, not a MISP event") {
+				t.Errorf("a bundle as MISP: %v %s", err, errOut)
+			}
+			if _, _, err := runKyoyu(t, append([]string{"import", "--format", "stix", regin}, as...)...); err == nil {
+				t.Error("a MISP event imported as STIX")
+			}
+			if _, _, err := runKyoyu(t, append([]string{"import", "--format", "csv", regin}, as...)...); err == nil {
+				t.Error("--format csv accepted")
+			}
+			odd := filepath.Join(t.TempDir(), "odd.json")
+			os.WriteFile(odd, []byte(`{"hello":"world"}`), 0o600)
+			if _, _, err := runKyoyu(t, append([]string{"import", odd}, as...)...); err == nil || !strings.Contains(err.Error(), "neither a STIX bundle nor MISP events") {
+				t.Errorf("unrecognised file: %v", err)
+			}
+		})
+	}
+}
+
 func TestProgressLine(t *testing.T) {
 	var buf bytes.Buffer
 	p := &progress{w: &buf}
