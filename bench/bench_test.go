@@ -127,3 +127,46 @@ func TestFanout(t *testing.T) {
 		}
 	})
 }
+
+// TestTAXIIPaging imports a few indicator bundles and walks the
+// contributions collection as the benchmark does, on both databases.
+func TestTAXIIPaging(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		world(t, db)
+		ctx := context.Background()
+		cfg := kyoyu.Config{DB: "sqlite:unused"}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		n, err := bench.PrepareTAXII(ctx, db, cfg, bench.NISCAnalyst, 250, 100)
+		if err != nil || n != 300 {
+			t.Fatalf("prepared %d objects: %v", n, err)
+		}
+		// Again: nothing new.
+		if n, err := bench.PrepareTAXII(ctx, db, cfg, bench.NISCAnalyst, 250, 100); err != nil || n != 0 {
+			t.Fatalf("prepared again %d objects: %v", n, err)
+		}
+		srv, err := server.New(cfg, db, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv.Handler())
+		defer ts.Close()
+		p, err := db.PersonByEmail(ctx, bench.NISCAnalyst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, _, err := srv.Accounts.CreateToken(ctx, kyoyu.Actor{}, p.ID, "bench")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := bench.TAXIIPaging(ctx, bench.Client(2), ts.URL, token, "contributions", 40, 2, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 300 indicators; the marking definition is not stored as an object.
+		if res.Walks != 3 || res.Objects < 3*300 || res.Requests < 3*8 {
+			t.Fatalf("paging: %+v", res)
+		}
+	})
+}

@@ -101,7 +101,50 @@ func cmdBench(ctx context.Context, sub string, args []string, stdout, stderr io.
 		return nil
 	case "fanout":
 		return benchFanout(ctx, fs, &cfg, args, stdout)
+	case "taxii-prepare":
+		objects := fs.Int("objects", 100000, "indicators to import (GREEN, as bundles)")
+		per := fs.Int("per-bundle", 1000, "indicators per bundle")
+		as := fs.String("as", bench.NISCAnalyst, "the importer's e-mail")
+		if err := parse(fs, &cfg, args); err != nil {
+			return err
+		}
+		db, err := store.Open(ctx, cfg.DB)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		start := time.Now()
+		n, err := bench.PrepareTAXII(ctx, db, cfg, *as, *objects, *per)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %d new objects in %s\n", n, time.Since(start).Round(time.Millisecond))
+		return nil
+	case "taxii":
+		url := fs.String("url", "http://127.0.0.1:8080", "the server's base URL")
+		token := fs.String("token", "", "the reader's API token")
+		collection := fs.String("collection", "contributions", "collection id or alias")
+		limit := fs.Int("limit", 1000, "objects per page")
+		workers := fs.Int("workers", 1, "readers walking at once")
+		walks := fs.Int("walks", 3, "walks through the whole collection")
+		if err := parse(fs, &cfg, args); err != nil {
+			return err
+		}
+		if *token == "" {
+			return fmt.Errorf("bench taxii: --token is required")
+		}
+		res, err := bench.TAXIIPaging(ctx, bench.Client(*workers), *url, *token, *collection, *limit, *workers, *walks)
+		if err != nil {
+			return err
+		}
+		secs := res.Elapsed.Seconds()
+		fmt.Fprintf(stdout, "%d walks of %s, %d a page, %d readers: %d requests, %d objects in %s: %.1f requests/s, %.0f objects/s\n",
+			res.Walks, *collection, *limit, *workers, res.Requests, res.Objects, res.Elapsed.Round(time.Millisecond),
+			float64(res.Requests)/secs, float64(res.Objects)/secs)
+		fmt.Fprintln(stdout, bench.Header)
+		fmt.Fprintln(stdout, res.Latency.Row("one page"))
+		return nil
 	default:
-		return fmt.Errorf("bench: unknown subcommand %q (want: queries, intake, read, startup, fanout)", sub)
+		return fmt.Errorf("bench: unknown subcommand %q (want: queries, intake, read, startup, fanout, taxii-prepare, taxii)", sub)
 	}
 }

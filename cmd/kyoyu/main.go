@@ -36,7 +36,7 @@ Commands:
                             import a STIX 2.1 bundle as that person (--tlp RANGE)
   demo generate             build a national-size data set from a seed (--seed, --orgs,
                             --people, --reports, --years) for trials and benchmarks
-  bench queries|intake|read|startup|fanout
+  bench queries|intake|read|startup|fanout|taxii-prepare|taxii
                             measure a generated data set (docs/PERFORMANCE.md)
   version                   print the version
 
