@@ -37,6 +37,10 @@ type Config struct {
 	// FollowUpWait is how long after a report that promises more a
 	// follow-up is due before the case is overdue and people are reminded.
 	FollowUpWait time.Duration
+	// STIXBackfill: serve stores, in the background and behind live jobs,
+	// the STIX of versions released before it was stored for TAXII
+	// (store.STIXBackfill). Off, they stay out of the TAXII collections.
+	STIXBackfill bool
 	// AttachmentLimit is the largest attachment accepted, in bytes.
 	AttachmentLimit int64
 	// SecretKey (32 bytes, hex) encrypts quarantined samples at rest and

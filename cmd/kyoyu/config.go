@@ -45,6 +45,8 @@ func serveFlags(fs *flag.FlagSet, cfg *kyoyu.Config) {
 		wait = -1 // refused by Validate, naming the flag
 	}
 	fs.DurationVar(&cfg.FollowUpWait, "follow-up-wait", wait, "when a promised follow-up report is overdue (KYOYU_FOLLOW_UP_WAIT)")
+	fs.BoolVar(&cfg.STIXBackfill, "stix-backfill", env("KYOYU_STIX_BACKFILL", "on") != "off",
+		"store the STIX of versions released before TAXII, behind live work (KYOYU_STIX_BACKFILL=on|off)")
 	outboxFlags(fs, cfg)
 }
 

@@ -91,6 +91,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}()
 	go func() {
+		if !cfg.STIXBackfill {
+			return
+		}
 		// Versions released before their STIX export was stored for TAXII
 		// get their jobs behind live work (store.STIXBackfill); several
 		// servers doing it at once only pass over each other's jobs.
