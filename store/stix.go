@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -235,60 +236,118 @@ type STIXPage struct {
 // once, from the item with the narrowest range (then the earliest), so it
 // never travels under a wider label than one it was given.
 func (db *DB) STIXObjects(ctx context.Context, v policy.Viewer, f STIXFilter) (*STIXPage, error) {
-	where, args := policy.Where(v, "i")
+	// scope is what an object must satisfy to be listed at all — v may see
+	// its item, and the filters — written for the aliases of a stored
+	// object and its item. The copies and versions an object is ranked
+	// against must be in scope too, so it is used again in the subqueries.
+	scope := func(o, i string) (string, []any, error) {
+		where, args := policy.Where(v, i)
+		conds := []string{where}
+		in := func(col string, vals []string) {
+			if len(vals) == 0 {
+				return
+			}
+			for _, s := range vals {
+				args = append(args, s)
+			}
+			conds = append(conds, col+" IN (?"+strings.Repeat(", ?", len(vals)-1)+")")
+		}
+		in(o+".type", f.Types)
+		in(o+".stix_id", f.IDs)
+		in(o+".spec_version", f.SpecVersions)
+		if f.ItemID != 0 {
+			conds = append(conds, o+".item_id = ?")
+			args = append(args, f.ItemID)
+		}
+		if len(f.Sectors) > 0 {
+			for _, sec := range f.Sectors {
+				args = append(args, sec)
+			}
+			conds = append(conds, "EXISTS (SELECT 1 FROM item_sectors sx WHERE sx.item_id = "+o+".item_id AND sx.sector_code IN (?"+
+				strings.Repeat(", ?", len(f.Sectors)-1)+"))")
+		}
+		switch f.Holding {
+		case "":
+		case HoldingCase:
+			conds = append(conds, "EXISTS (SELECT 1 FROM cases cx WHERE cx.item_id = "+o+".item_id)")
+		case HoldingImport:
+			conds = append(conds, "EXISTS (SELECT 1 FROM stix_imports ix WHERE ix.item_id = "+o+".item_id)")
+		case HoldingReport:
+			conds = append(conds, i+".kind = 'report'")
+		case HoldingAdvisory:
+			conds = append(conds, i+".kind = 'advisory'")
+		default:
+			return "", nil, fmt.Errorf("list stix objects: unknown holding %q", f.Holding)
+		}
+		return strings.Join(conds, " AND "), args, nil
+	}
+	where, args, err := scope("o", "i")
+	if err != nil {
+		return nil, err
+	}
 	conds := []string{where}
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
+	// rival is an object in scope standing in relation to o: another copy
+	// or another version. Ranking by these probes (the primary key leads
+	// with stix_id, modified) rather than by window functions over every
+	// object in scope keeps a page's cost to the page: a walk through a
+	// collection of 100,000 objects was quadratic.
+	rival := func(n int, rel string) error {
+		o2, i2 := fmt.Sprintf("o%d", n), fmt.Sprintf("i%d", n)
+		sc, sargs, err := scope(o2, i2)
+		if err != nil {
+			return err
 		}
-		ph := make([]string, len(vals))
-		for i, s := range vals {
-			ph[i] = "?"
-			args = append(args, s)
+		conds = append(conds, "NOT EXISTS (SELECT 1 FROM stix_objects "+o2+" JOIN items "+i2+" ON "+i2+".id = "+o2+".item_id WHERE "+o2+
+			".stix_id = o.stix_id AND "+strings.ReplaceAll(strings.ReplaceAll(rel, "$o", o2), "$i", i2)+" AND "+sc+")")
+		args = append(args, sargs...)
+		return nil
+	}
+	// One copy of each version: an object in several items v may see is
+	// listed from the one with the narrowest range, then the earliest.
+	const rank = "(CASE %s.tlp WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 ELSE 3 END)"
+	ri, r2 := fmt.Sprintf(rank, "i"), fmt.Sprintf(rank, "$i")
+	if err := rival(2, "$o.modified = o.modified AND $o.item_id <> o.item_id AND ("+r2+" < "+ri+" OR ("+r2+" = "+ri+
+		" AND ($o.date_added < o.date_added OR ($o.date_added = o.date_added AND $o.item_id < o.item_id))))"); err != nil {
+		return nil, err
+	}
+	// Versions (TAXII's match[version]): the newest v may see by default,
+	// whatever was added when.
+	versions := f.Versions
+	if len(versions) == 0 {
+		versions = []string{"last"}
+	}
+	if !slices.Contains(versions, "all") {
+		var alts []string
+		for n, ver := range versions {
+			sub := []string{}
+			saved := conds
+			conds = nil
+			switch ver {
+			case "last":
+				if err := rival(3+n, "$o.modified > o.modified"); err != nil {
+					return nil, err
+				}
+				sub = conds
+			case "first":
+				if err := rival(3+n, "$o.modified < o.modified"); err != nil {
+					return nil, err
+				}
+				sub = conds
+			default:
+				sub = []string{"o.modified = ?"}
+				args = append(args, ver)
+			}
+			conds = saved
+			alts = append(alts, strings.Join(sub, " AND "))
 		}
-		conds = append(conds, col+" IN ("+strings.Join(ph, ", ")+")")
-	}
-	in("o.type", f.Types)
-	in("o.stix_id", f.IDs)
-	in("o.spec_version", f.SpecVersions)
-	if f.ItemID != 0 {
-		conds = append(conds, "o.item_id = ?")
-		args = append(args, f.ItemID)
-	}
-	if len(f.Sectors) > 0 {
-		ph := make([]string, len(f.Sectors))
-		for i, sec := range f.Sectors {
-			ph[i] = "?"
-			args = append(args, sec)
-		}
-		conds = append(conds, "EXISTS (SELECT 1 FROM item_sectors sx WHERE sx.item_id = o.item_id AND sx.sector_code IN ("+strings.Join(ph, ", ")+"))")
-	}
-	switch f.Holding {
-	case "":
-	case HoldingCase:
-		conds = append(conds, "EXISTS (SELECT 1 FROM cases cx WHERE cx.item_id = o.item_id)")
-	case HoldingImport:
-		conds = append(conds, "EXISTS (SELECT 1 FROM stix_imports ix WHERE ix.item_id = o.item_id)")
-	case HoldingReport:
-		conds = append(conds, "i.kind = 'report'")
-	case HoldingAdvisory:
-		conds = append(conds, "i.kind = 'advisory'")
-	default:
-		return nil, fmt.Errorf("list stix objects: unknown holding %q", f.Holding)
-	}
-	// The outer conditions apply after the versions are ranked, so "last"
-	// is the newest version v may see, whatever was added when.
-	var outer []string
-	if versions, vargs := versionConds(f.Versions); len(versions) > 0 {
-		outer = append(outer, "("+strings.Join(versions, " OR ")+")")
-		args = append(args, vargs...)
+		conds = append(conds, "("+strings.Join(alts, " OR ")+")")
 	}
 	if f.AddedAfter != nil {
-		outer = append(outer, "x.date_added > ?")
+		conds = append(conds, "o.date_added > ?")
 		args = append(args, f.AddedAfter.UTC())
 	}
 	if c := f.After; c != nil {
-		outer = append(outer, "(x.date_added > ? OR (x.date_added = ? AND (x.stix_id > ? OR (x.stix_id = ? AND (x.modified > ? OR (x.modified = ? AND x.item_id > ?))))))")
+		conds = append(conds, "(o.date_added > ? OR (o.date_added = ? AND (o.stix_id > ? OR (o.stix_id = ? AND (o.modified > ? OR (o.modified = ? AND o.item_id > ?))))))")
 		at := c.DateAdded.UTC()
 		args = append(args, at, at, c.ID, c.ID, c.Modified, c.Modified, c.ItemID)
 	}
@@ -297,25 +356,10 @@ func (db *DB) STIXObjects(ctx context.Context, v policy.Viewer, f STIXFilter) (*
 		limit = 100
 	}
 	limit = min(limit, 1000)
-	outerSQL := "x.copy_n = 1"
-	if len(outer) > 0 {
-		outerSQL += " AND " + strings.Join(outer, " AND ")
-	}
-	q := `WITH visible AS (
-			SELECT o.item_id, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.json, o.date_added, i.tlp,
-				ROW_NUMBER() OVER (PARTITION BY o.stix_id, o.modified
-					ORDER BY CASE i.tlp WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 ELSE 3 END, o.date_added, o.item_id) AS copy_n
-			FROM stix_objects o JOIN items i ON i.id = o.item_id
-			WHERE ` + strings.Join(conds, " AND ") + `
-		), ranked AS (
-			SELECT v.*,
-				ROW_NUMBER() OVER (PARTITION BY v.stix_id ORDER BY v.modified DESC) AS newest,
-				ROW_NUMBER() OVER (PARTITION BY v.stix_id ORDER BY v.modified) AS oldest
-			FROM visible v WHERE v.copy_n = 1
-		)
-		SELECT x.item_id, x.stix_id, x.type, x.spec_version, x.created, x.modified, x.json, x.date_added, x.tlp
-		FROM ranked x WHERE ` + outerSQL + `
-		ORDER BY x.date_added, x.stix_id, x.modified, x.item_id LIMIT ?`
+	q := `SELECT o.item_id, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.json, o.date_added, i.tlp
+		FROM stix_objects o JOIN items i ON i.id = o.item_id
+		WHERE ` + strings.Join(conds, " AND ") + `
+		ORDER BY o.date_added, o.stix_id, o.modified, o.item_id LIMIT ?`
 	rows, err := db.query(ctx, q, append(args, limit+1)...)
 	if err != nil {
 		return nil, fmt.Errorf("list stix objects: %w", err)
@@ -358,30 +402,6 @@ func (db *DB) STIXNamespace(ctx context.Context) (string, error) {
 }
 
 const stixNamespaceName = "stix_namespace"
-
-// versionConds turns TAXII's match[version] into conditions on the ranked
-// versions: newest by default, none at all for "all".
-func versionConds(vs []string) ([]string, []any) {
-	if len(vs) == 0 {
-		return []string{"x.newest = 1"}, nil
-	}
-	var conds []string
-	var args []any
-	for _, v := range vs {
-		switch v {
-		case "all":
-			return nil, nil
-		case "first":
-			conds = append(conds, "x.oldest = 1")
-		case "last":
-			conds = append(conds, "x.newest = 1")
-		default:
-			conds = append(conds, "x.modified = ?")
-			args = append(args, v)
-		}
-	}
-	return conds, args
-}
 
 // STIXImportRecord is the record of one imported bundle.
 type STIXImportRecord struct {
