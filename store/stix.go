@@ -347,9 +347,10 @@ func (db *DB) STIXObjects(ctx context.Context, v policy.Viewer, f STIXFilter) (*
 		args = append(args, f.AddedAfter.UTC())
 	}
 	if c := f.After; c != nil {
-		conds = append(conds, "(o.date_added > ? OR (o.date_added = ? AND (o.stix_id > ? OR (o.stix_id = ? AND (o.modified > ? OR (o.modified = ? AND o.item_id > ?))))))")
-		at := c.DateAdded.UTC()
-		args = append(args, at, at, c.ID, c.ID, c.Modified, c.Modified, c.ItemID)
+		// A row value, which both databases seek to in the index of date
+		// added; spelt out with OR, the walk read every earlier object again.
+		conds = append(conds, "(o.date_added, o.stix_id, o.modified, o.item_id) > (?, ?, ?, ?)")
+		args = append(args, c.DateAdded.UTC(), c.ID, c.Modified, c.ItemID)
 	}
 	limit := f.Limit
 	if limit <= 0 {
