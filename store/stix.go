@@ -240,6 +240,16 @@ func (db *DB) STIXObjects(ctx context.Context, v policy.Viewer, f STIXFilter) (*
 	// its item, and the filters — written for the aliases of a stored
 	// object and its item. The copies and versions an object is ranked
 	// against must be in scope too, so it is used again in the subqueries.
+	// PostgreSQL turns an EXISTS into a join it may start from (the few
+	// imported bundles, then every object of theirs, sorted), misled by
+	// the rule's estimate; OFFSET 0 keeps each a check on the object at
+	// hand, so a page walks the index of date added from its cursor and
+	// stops when full. SQLite plans it so on its own (and needs LIMIT
+	// before OFFSET).
+	fence := ""
+	if db.Dialect == Postgres {
+		fence = " OFFSET 0"
+	}
 	scope := func(o, i string) (string, []any, error) {
 		where, args := policy.Where(v, i)
 		conds := []string{where}
@@ -264,14 +274,14 @@ func (db *DB) STIXObjects(ctx context.Context, v policy.Viewer, f STIXFilter) (*
 				args = append(args, sec)
 			}
 			conds = append(conds, "EXISTS (SELECT 1 FROM item_sectors sx WHERE sx.item_id = "+o+".item_id AND sx.sector_code IN (?"+
-				strings.Repeat(", ?", len(f.Sectors)-1)+"))")
+				strings.Repeat(", ?", len(f.Sectors)-1)+")"+fence+")")
 		}
 		switch f.Holding {
 		case "":
 		case HoldingCase:
-			conds = append(conds, "EXISTS (SELECT 1 FROM cases cx WHERE cx.item_id = "+o+".item_id)")
+			conds = append(conds, "EXISTS (SELECT 1 FROM cases cx WHERE cx.item_id = "+o+".item_id"+fence+")")
 		case HoldingImport:
-			conds = append(conds, "EXISTS (SELECT 1 FROM stix_imports ix WHERE ix.item_id = "+o+".item_id)")
+			conds = append(conds, "EXISTS (SELECT 1 FROM stix_imports ix WHERE ix.item_id = "+o+".item_id"+fence+")")
 		case HoldingReport:
 			conds = append(conds, i+".kind = 'report'")
 		case HoldingAdvisory:
@@ -298,7 +308,7 @@ func (db *DB) STIXObjects(ctx context.Context, v policy.Viewer, f STIXFilter) (*
 			return err
 		}
 		conds = append(conds, "NOT EXISTS (SELECT 1 FROM stix_objects "+o2+" JOIN items "+i2+" ON "+i2+".id = "+o2+".item_id WHERE "+o2+
-			".stix_id = o.stix_id AND "+strings.ReplaceAll(strings.ReplaceAll(rel, "$o", o2), "$i", i2)+" AND "+sc+")")
+			".stix_id = o.stix_id AND "+strings.ReplaceAll(strings.ReplaceAll(rel, "$o", o2), "$i", i2)+" AND "+sc+fence+")")
 		args = append(args, sargs...)
 		return nil
 	}
