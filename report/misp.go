@@ -17,6 +17,9 @@ type MISPImportOptions struct {
 	Range  policy.TLP
 	Via    string // api, cli or ui: how the file came, kept in the audit entry
 	Limits misp.Limits
+	// Progress, if set, is told how far the import is: events converted,
+	// then objects stored.
+	Progress func(stage string, done, total int)
 }
 
 // ImportMISP stores the events of a MISP file, each as one shared item of
@@ -37,7 +40,10 @@ func (s *Service) ImportMISP(ctx context.Context, pr *account.Principal, ip stri
 	acc := &misp.Account{Events: []*misp.EventAccount{}}
 	var preps []*preparedImport
 	var stored []*misp.EventAccount
-	for _, ev := range evs {
+	for n, ev := range evs {
+		if opt.Progress != nil {
+			opt.Progress("converting", n, len(evs))
+		}
 		plan, err := misp.Range(ev, opt.Range)
 		if err != nil {
 			return nil, err
@@ -70,7 +76,11 @@ func (s *Service) ImportMISP(ctx context.Context, pr *account.Principal, ip stri
 	if len(preps) == 0 {
 		return acc, nil
 	}
-	ids, err := s.storeSTIX(ctx, pr, ip, preps, "misp", opt.Via, nil)
+	var progress func(done, total int)
+	if opt.Progress != nil {
+		progress = func(done, total int) { opt.Progress("storing", done, total) }
+	}
+	ids, err := s.storeSTIX(ctx, pr, ip, preps, "misp", opt.Via, progress)
 	if err != nil {
 		return nil, err
 	}

@@ -85,9 +85,16 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	pr := &account.Principal{Person: p, Organisation: o}
 	if *format == "misp" {
-		bar.done()
 		acc, err := report.New(db, cfg).ImportMISP(ctx, pr, "cli", data, report.MISPImportOptions{Range: policy.TLP(*tlp), Via: "cli",
-			Limits: misp.Limits{MaxBytes: *maxMiB << 20, MaxEvents: 1_000_000, MaxAttributes: 50_000_000}})
+			Limits: misp.Limits{MaxBytes: *maxMiB << 20, MaxEvents: 1_000_000, MaxAttributes: 50_000_000},
+			Progress: func(stage string, done, total int) {
+				unit := "objects"
+				if stage == "converting" {
+					unit = "events"
+				}
+				bar.show(stage, int64(done), int64(total), unit)
+			}})
+		bar.done()
 		if err != nil {
 			return refused(stderr, files[0], err)
 		}
