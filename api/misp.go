@@ -1,8 +1,6 @@
 package api
 
 import (
-	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -10,7 +8,6 @@ import (
 
 	"kyoyu"
 	"kyoyu/misp"
-	"kyoyu/policy"
 	"kyoyu/report"
 )
 
@@ -35,24 +32,13 @@ func readMISP(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return nil, &kyoyu.Error{Code: kyoyu.EUNSUPPORTED, Message: "the body must be UTF-8"}
 	}
-	tooLarge := &kyoyu.Error{Code: kyoyu.ETOOLARGE, Message: "the file is over " + strconv.FormatInt(maxMISP>>20, 10) + " MiB; import it with `kyoyu import`"}
-	if r.ContentLength > maxMISP {
-		return nil, tooLarge
-	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxMISP))
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, tooLarge
-	} else if err != nil {
-		return nil, invalid("the body could not be read", map[string]string{"body": "unreadable"})
-	}
-	return data, nil
+	return readLimited(w, r, maxMISP, "the file")
 }
 
 func (h *Handler) importMISP(w http.ResponseWriter, r *http.Request) {
-	tlp := policy.TLP(r.URL.Query().Get("tlp"))
-	if tlp != "" && !tlp.Valid() {
-		h.fail(w, r, invalid("tlp must be red, amber, green or white", map[string]string{"tlp": "invalid_choice"}))
+	tlp, err := importRange(r)
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	data, err := readMISP(w, r)

@@ -153,11 +153,17 @@ func readBundle(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return nil, &kyoyu.Error{Code: kyoyu.EUNSUPPORTED, Message: "the body must be UTF-8"}
 	}
-	tooLarge := &kyoyu.Error{Code: kyoyu.ETOOLARGE, Message: "the bundle is over " + strconv.FormatInt(maxBundle>>20, 10) + " MiB; import it with `kyoyu import`"}
-	if r.ContentLength > maxBundle {
+	return readLimited(w, r, maxBundle, "the bundle")
+}
+
+// readLimited reads a request body of at most limit bytes; what names it
+// in the refusal of a larger one.
+func readLimited(w http.ResponseWriter, r *http.Request, limit int64, what string) ([]byte, error) {
+	tooLarge := &kyoyu.Error{Code: kyoyu.ETOOLARGE, Message: what + " is over " + strconv.FormatInt(limit>>20, 10) + " MiB; import it with `kyoyu import`"}
+	if r.ContentLength > limit {
 		return nil, tooLarge
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBundle))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, tooLarge
@@ -167,10 +173,19 @@ func readBundle(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return data, nil
 }
 
-func (h *Handler) importSTIX(w http.ResponseWriter, r *http.Request) {
+// importRange reads ?tlp=, the range an importer gives (it may only narrow).
+func importRange(r *http.Request) (policy.TLP, error) {
 	tlp := policy.TLP(r.URL.Query().Get("tlp"))
 	if tlp != "" && !tlp.Valid() {
-		h.fail(w, r, invalid("tlp must be red, amber, green or white", map[string]string{"tlp": "invalid_choice"}))
+		return "", invalid("tlp must be red, amber, green or white", map[string]string{"tlp": "invalid_choice"})
+	}
+	return tlp, nil
+}
+
+func (h *Handler) importSTIX(w http.ResponseWriter, r *http.Request) {
+	tlp, err := importRange(r)
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	data, err := readBundle(w, r)
