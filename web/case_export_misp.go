@@ -1,9 +1,7 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
-	"strconv"
 
 	"kyoyu/misp"
 )
@@ -17,23 +15,8 @@ func (h *Handler) mispRoutes() {
 // newest released report, or one version with ?version=ID), through the
 // same service as the API. A case the person may not see is not found.
 func (h *Handler) caseMISP(w http.ResponseWriter, r *http.Request) {
-	ids, ok := pathIDs(r, "id")
+	c, version, ok := h.exportedCase(w, r)
 	if !ok {
-		h.notFound(w, r)
-		return
-	}
-	var version int64
-	if s := r.URL.Query().Get("version"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v <= 0 {
-			h.notFound(w, r)
-			return
-		}
-		version = v
-	}
-	c, _, err := h.db.Case(r.Context(), viewerOf(r), ids[0])
-	if err != nil {
-		h.fail(w, r, err)
 		return
 	}
 	ev, err := h.reports.ExportCaseMISP(r.Context(), principal(r), ClientIP(r), c.ID, version)
@@ -46,9 +29,5 @@ func (h *Handler) caseMISP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	name := c.CaseNumber
-	if name == "" {
-		name = fmt.Sprintf("case-%d", c.ID)
-	}
-	serveDownload(w, name+".misp.json", misp.MediaType, body)
+	serveDownload(w, exportName(c)+".misp.json", misp.MediaType, body)
 }
