@@ -301,7 +301,11 @@ func (w *Worker) record(ctx context.Context, j *store.Job, result string, err er
 			log.Error("outbox: sent but not recorded as done; it may be sent again", "err", err)
 			return
 		}
-		log.Info("outbox: sent", "answer", result)
+		done := "outbox: sent"
+		if j.Kind == store.JobSTIX {
+			done = "outbox: stored STIX for TAXII" // nothing leaves the server
+		}
+		log.Info(done, "answer", result)
 	case errors.As(err, &d):
 		if err := w.settle(ctx, func() error { return w.DB.DropJob(ctx, j, d.reason) }); err != nil {
 			log.Warn("outbox: record drop", "err", err)
