@@ -231,6 +231,37 @@ func TestAdvisoryFromCaseThroughTheCascade(t *testing.T) {
 			t.Errorf("reminded twice: %d", n)
 		}
 		db.Now = real
+		// The reminder carries a fresh acknowledgement link: one click
+		// acknowledges the silent CEPTOAR's delivery, once.
+		reminders, err := db.Notifications(ctx, policy.ViewerOf(w.secretariat.Person, w.secretariat.Organisation), 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ackLink := ""
+		for _, n := range reminders {
+			if n.Kind == "notify.advisory_ack_reminder" {
+				ackLink = n.Link
+			}
+		}
+		nonce, ok := strings.CutPrefix(ackLink, "/ack/")
+		if !ok {
+			t.Fatalf("the secretariat's reminder links to %q", ackLink)
+		}
+		if _, err := w.svc.AckByLink(ctx, nonce, "192.0.2.3"); err != nil {
+			t.Fatalf("acknowledging from the reminder: %v", err)
+		}
+		if _, err := w.svc.AckByLink(ctx, nonce, "192.0.2.3"); err == nil {
+			t.Error("the reminder's link acknowledged twice")
+		}
+		rates, err = w.svc.Rates(ctx, w.analyst, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rates {
+			if r.Stage == "ceptoar" && (r.Acknowledged != 1 || len(r.Silent) != 0) {
+				t.Errorf("CEPTOAR stage after the reminder's link: %+v", r)
+			}
+		}
 
 		// Inquiries: the ministry asks, NISC answers, nobody else reads it.
 		if _, err := w.svc.Ask(ctx, w.liaison, "192.0.2.2", a.ID, "対象機種を教えてください。"); err != nil {

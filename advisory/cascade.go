@@ -245,12 +245,11 @@ func (s *Service) Rates(ctx context.Context, pr *account.Principal, advisoryID i
 // RemindSilent reminds the organisations that have not acknowledged within
 // the configured wait; each is reminded once.
 func (s *Service) RemindSilent(ctx context.Context) (int, error) {
-	return s.DB.RemindSilent(ctx, s.DB.Now().Add(-s.Cfg.AckWait), func(d *kyoyu.Delivery, itemID int64) ([]store.Notification, error) {
+	return s.DB.RemindSilent(ctx, s.DB.Now().Add(-s.Cfg.AckWait), func(d *kyoyu.Delivery, itemID int64) ([]store.Notification, []store.AckLink, error) {
 		item, err := s.DB.ItemState(ctx, itemID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		ns, _, err := s.tell(ctx, d.AdvisoryID, item, []int64{d.OrgID}, "notify.advisory_ack_reminder", false)
-		return ns, err
+		return s.tell(ctx, d.AdvisoryID, item, []int64{d.OrgID}, "notify.advisory_ack_reminder", true)
 	})
 }

@@ -122,7 +122,7 @@ func (db *DB) DeliveryByID(ctx context.Context, id int64) (*kyoyu.Delivery, erro
 
 // RemindSilent finds deliveries unacknowledged since before `before` and
 // not yet reminded, marks each and stores the reminders build returns.
-func (db *DB) RemindSilent(ctx context.Context, before time.Time, build func(d *kyoyu.Delivery, itemID int64) ([]Notification, error)) (int, error) {
+func (db *DB) RemindSilent(ctx context.Context, before time.Time, build func(d *kyoyu.Delivery, itemID int64) ([]Notification, []AckLink, error)) (int, error) {
 	rows, err := db.query(ctx, `SELECT `+deliveryColumns+` FROM advisory_deliveries d JOIN organisations o ON o.id = d.org_id
 		WHERE d.acknowledged_at IS NULL AND d.reminded_at IS NULL AND d.delivered_at < ? ORDER BY d.id LIMIT 1000`, before.UTC())
 	if err != nil {
@@ -144,7 +144,7 @@ func (db *DB) RemindSilent(ctx context.Context, before time.Time, build func(d *
 		if err := db.queryRow(ctx, `SELECT item_id FROM advisories WHERE id = ?`, d.AdvisoryID).Scan(&itemID); err != nil {
 			return n, err
 		}
-		ns, err := build(d, itemID)
+		ns, links, err := build(d, itemID)
 		if err != nil {
 			return n, err
 		}
@@ -157,6 +157,16 @@ func (db *DB) RemindSilent(ctx context.Context, before time.Time, build func(d *
 				return nil
 			}
 			n++
+			// Fresh acknowledgement links, so the reminder is one click
+			// away from done like the first notice (whose links may be
+			// used up or expired).
+			rows := make([][]any, 0, len(links))
+			for _, l := range links {
+				rows = append(rows, []any{l.Nonce, d.ID, l.PersonID, l.ExpiresAt.UTC()})
+			}
+			if err := tx.insertRows(ctx, "ack_links", []string{"nonce", "delivery_id", "person_id", "expires_at"}, rows); err != nil {
+				return fmt.Errorf("reminder ack links: %w", err)
+			}
 			for _, x := range ns {
 				x.ItemID = itemID
 				if err := tx.notify(ctx, x); err != nil {
