@@ -167,8 +167,7 @@ func (db *DB) PublishAdvisory(ctx context.Context, actor kyoyu.Actor, p Publicat
 		}
 		// The version's STIX export is stored for TAXII by a job that
 		// commits with the publication, so no publication goes without it.
-		if _, err := tx.enqueue(ctx, NewJob{Kind: JobSTIX, DedupeKey: fmt.Sprintf("stix:advisory-version:%d", p.VersionID),
-			Payload: STIXJob{AdvisoryID: advisoryID, VersionID: p.VersionID}}); err != nil {
+		if _, err := tx.enqueue(ctx, advisorySTIXJob(advisoryID, p.VersionID)); err != nil {
 			return err
 		}
 		if err := tx.notifyMany(ctx, itemID, onlyReached(p.Notify, p.Deliveries, reached)); err != nil {

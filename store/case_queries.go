@@ -16,7 +16,9 @@ import (
 // where v may see the source, its label otherwise. The condition is built
 // by the policy package, so the name never leaves the database for anyone
 // else.
-func caseSelect(v policy.Viewer) (string, []any) {
+// join is how cases meet their items: "JOIN", or "CROSS JOIN" where
+// SQLite must keep cases first (ListCases).
+func caseSelect(v policy.Viewer, join string) (string, []any) {
 	// The originator of a report routed through a CEPTOAR is the operator
 	// itself, so its id is as identifying as the name.
 	src, args := policy.SourceVisible(v, "i")
@@ -30,7 +32,7 @@ func caseSelect(v policy.Viewer) (string, []any) {
 		COALESCE(c.secretariat_org_id, 0), c.ministry_org_id, c.channel, c.taken_by,
 		c.report_count, c.sector_code, c.importance, c.event_class, c.system_status, c.outlook, c.title,
 		c.received_at, c.last_report_at, c.follow_up_due_at, c.created_at, c.updated_at
-		FROM cases c JOIN items i ON i.id = c.item_id`, args
+		FROM cases c ` + join + ` items i ON i.id = c.item_id`, args
 }
 
 func scanCase(r rowScanner, now time.Time) (*kyoyu.Case, error) {
@@ -54,7 +56,7 @@ func scanCase(r rowScanner, now time.Time) (*kyoyu.Case, error) {
 // Case returns a case as v may see it, with the decision; a case v may
 // not see is ErrNotFound, exactly like one that does not exist.
 func (db *DB) Case(ctx context.Context, v policy.Viewer, id int64) (*kyoyu.Case, policy.Decision, error) {
-	sel, args := caseSelect(v)
+	sel, args := caseSelect(v, "JOIN")
 	where, wargs := policy.Where(v, "i")
 	args = append(args, id)
 	args = append(args, wargs...)
@@ -196,15 +198,16 @@ func (db *DB) ListCases(ctx context.Context, v policy.Viewer, f CaseFilter) (*Ca
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	sel, sargs := caseSelect(v)
+	join := "JOIN"
 	if db.Dialect == SQLite && f.Query == "" {
 		// SQLite keeps the join order of a CROSS JOIN: cases first, read in
 		// the order of the list, stopping at a page. Left to choose, it
 		// drives a list whose rule is only on the item's range (the public
 		// WHITE page) from the items index, then sorts every match. A search
 		// is left to choose: it is faster joined the other way (searchCondition).
-		sel = strings.Replace(sel, "FROM cases c JOIN items i", "FROM cases c CROSS JOIN items i", 1)
+		join = "CROSS JOIN"
 	}
+	sel, sargs := caseSelect(v, join)
 	rows, err := db.query(ctx, sel+` WHERE `+whereSQL+` ORDER BY `+order+` DESC, c.id DESC LIMIT ?`,
 		append(append(sargs, args...), limit+1)...)
 	if err != nil {

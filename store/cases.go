@@ -183,8 +183,7 @@ func (db *DB) Submit(ctx context.Context, actor kyoyu.Actor, s Submission) (stri
 			}
 			// The version's STIX export is stored for TAXII by a job that
 			// commits with the release, so no release goes without it.
-			if _, err := tx.enqueue(ctx, NewJob{Kind: JobSTIX, DedupeKey: fmt.Sprintf("stix:version:%d", s.VersionID),
-				Payload: STIXJob{CaseID: caseID, VersionID: s.VersionID}}); err != nil {
+			if _, err := tx.enqueue(ctx, caseSTIXJob(caseID, s.VersionID)); err != nil {
 				return err
 			}
 		}

@@ -81,6 +81,18 @@ type STIXJob struct {
 	VersionID  int64 `json:"version_id"`
 }
 
+// caseSTIXJob is the job that stores a released case version's STIX, and
+// advisorySTIXJob a published advisory version's: one per version, however
+// often it is enqueued (the release, the backfill).
+func caseSTIXJob(caseID, versionID int64) NewJob {
+	return NewJob{Kind: JobSTIX, DedupeKey: fmt.Sprintf("stix:version:%d", versionID), Payload: STIXJob{CaseID: caseID, VersionID: versionID}}
+}
+
+func advisorySTIXJob(advisoryID, versionID int64) NewJob {
+	return NewJob{Kind: JobSTIX, DedupeKey: fmt.Sprintf("stix:advisory-version:%d", versionID),
+		Payload: STIXJob{AdvisoryID: advisoryID, VersionID: versionID}}
+}
+
 // WebhookJob is the payload of a webhook job: the event, never content.
 type WebhookJob struct {
 	WebhookID      int64     `json:"webhook_id"`

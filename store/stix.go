@@ -301,27 +301,28 @@ func (db *DB) STIXObjects(ctx context.Context, v policy.Viewer, f STIXFilter) (*
 	// with stix_id, modified) rather than by window functions over every
 	// object in scope keeps a page's cost to the page: a walk through a
 	// collection of 100,000 objects was quadratic.
-	rival := func(n int, rel string) error {
+	rival := func(n int, rel string) (string, error) {
 		o2, i2 := fmt.Sprintf("o%d", n), fmt.Sprintf("i%d", n)
 		sc, sargs, err := scope(o2, i2)
 		if err != nil {
-			return err
+			return "", err
 		}
-		conds = append(conds, "NOT EXISTS (SELECT 1 FROM stix_objects "+o2+" JOIN items "+i2+" ON "+i2+".id = "+o2+".item_id WHERE "+o2+
-			".stix_id = o.stix_id AND "+strings.ReplaceAll(strings.ReplaceAll(rel, "$o", o2), "$i", i2)+" AND "+sc+fence+")")
 		args = append(args, sargs...)
-		return nil
+		return "NOT EXISTS (SELECT 1 FROM stix_objects " + o2 + " JOIN items " + i2 + " ON " + i2 + ".id = " + o2 + ".item_id WHERE " + o2 +
+			".stix_id = o.stix_id AND " + strings.ReplaceAll(strings.ReplaceAll(rel, "$o", o2), "$i", i2) + " AND " + sc + fence + ")", nil
 	}
 	// One copy of each version: an object in several items v may see is
 	// listed from the one with the narrowest range, then the earliest.
 	const rank = "(CASE %s.tlp WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 ELSE 3 END)"
 	ri, r2 := fmt.Sprintf(rank, "i"), fmt.Sprintf(rank, "$i")
-	if err := rival(2, "$o.modified = o.modified AND $o.item_id <> o.item_id AND ("+r2+" < "+ri+" OR ("+r2+" = "+ri+
-		" AND ($o.date_added < o.date_added OR ($o.date_added = o.date_added AND $o.item_id < o.item_id))))"); err != nil {
+	copyCond, err := rival(2, "$o.modified = o.modified AND $o.item_id <> o.item_id AND ("+r2+" < "+ri+" OR ("+r2+" = "+ri+
+		" AND ($o.date_added < o.date_added OR ($o.date_added = o.date_added AND $o.item_id < o.item_id))))")
+	if err != nil {
 		return nil, err
 	}
+	conds = append(conds, copyCond)
 	// Versions (TAXII's match[version]): the newest v may see by default,
-	// whatever was added when.
+	// whatever was added when. Arguments are appended as the text is built.
 	versions := f.Versions
 	if len(versions) == 0 {
 		versions = []string{"last"}
@@ -329,26 +330,20 @@ func (db *DB) STIXObjects(ctx context.Context, v policy.Viewer, f STIXFilter) (*
 	if !slices.Contains(versions, "all") {
 		var alts []string
 		for n, ver := range versions {
-			sub := []string{}
-			saved := conds
-			conds = nil
+			var alt string
 			switch ver {
 			case "last":
-				if err := rival(3+n, "$o.modified > o.modified"); err != nil {
-					return nil, err
-				}
-				sub = conds
+				alt, err = rival(3+n, "$o.modified > o.modified")
 			case "first":
-				if err := rival(3+n, "$o.modified < o.modified"); err != nil {
-					return nil, err
-				}
-				sub = conds
+				alt, err = rival(3+n, "$o.modified < o.modified")
 			default:
-				sub = []string{"o.modified = ?"}
+				alt = "o.modified = ?"
 				args = append(args, ver)
 			}
-			conds = saved
-			alts = append(alts, strings.Join(sub, " AND "))
+			if err != nil {
+				return nil, err
+			}
+			alts = append(alts, alt)
 		}
 		conds = append(conds, "("+strings.Join(alts, " OR ")+")")
 	}

@@ -22,9 +22,12 @@ type STIXBackfill struct {
 }
 
 // Step enqueues the jobs missing from the next window of versions, if the
-// outbox is short of work. A window whose jobs all exist already (another
-// server's, or from before a restart) is passed over at once. It returns
-// how many jobs it enqueued; Done says when every version was looked at.
+// outbox is short of work. Windows whose jobs all exist already (another
+// server's, or from before a restart) are passed over, up to a few dozen
+// a step. Each window is its own short transaction: on SQLite a step must
+// not hold the one writer while it looks through a million versions. It
+// returns how many jobs it enqueued; Done says when every version was
+// looked at.
 func (b *STIXBackfill) Step(ctx context.Context, db *DB) (int, error) {
 	if b.done {
 		return 0, nil
@@ -44,55 +47,52 @@ func (b *STIXBackfill) Step(ctx context.Context, db *DB) (int, error) {
 		return 0, nil
 	}
 	total := 0
-	err := db.Update(ctx, func(tx *Tx) error {
-		total = 0
-		if b.below == 0 {
-			// Advisories are few: all of them on the first step.
-			n, err := tx.enqueueMissing(ctx, `SELECT v.id, v.advisory_id FROM advisory_versions v
-				WHERE v.status = 'published' AND v.published_at IS NOT NULL ORDER BY v.id`, nil, true)
-			if err != nil {
-				return err
-			}
-			total += n
+	if b.below == 0 {
+		// Advisories are few: all of them on the first step.
+		ids, err := db.versionWindow(ctx, `SELECT v.id, v.advisory_id FROM advisory_versions v
+			WHERE v.status = 'published' AND v.published_at IS NOT NULL ORDER BY v.id`)
+		if err != nil {
+			return 0, err
 		}
-		for {
-			q := `SELECT v.id, v.case_id FROM report_versions v WHERE v.released AND v.submitted_at IS NOT NULL`
-			args := []any{}
-			if b.below > 0 {
-				q += ` AND v.id < ?`
-				args = append(args, b.below)
-			}
-			q += ` ORDER BY v.id DESC LIMIT ?`
-			args = append(args, window)
-			ids, err := tx.versionWindow(ctx, q, args)
-			if err != nil {
-				return err
-			}
-			if len(ids) < window {
-				b.done = true
-			}
-			if len(ids) > 0 {
-				b.below = ids[len(ids)-1][0]
-			}
-			n, err := tx.enqueueSTIX(ctx, ids, false)
-			if err != nil {
-				return err
-			}
-			total += n
-			if n > 0 || b.done {
-				return nil
-			}
+		if total, err = db.enqueueSTIX(ctx, ids, true); err != nil {
+			return 0, err
 		}
-	})
-	return total, err
+	}
+	for range 50 {
+		q := `SELECT v.id, v.case_id FROM report_versions v WHERE v.released AND v.submitted_at IS NOT NULL`
+		args := []any{}
+		if b.below > 0 {
+			q += ` AND v.id < ?`
+			args = append(args, b.below)
+		}
+		ids, err := db.versionWindow(ctx, q+` ORDER BY v.id DESC LIMIT ?`, append(args, window)...)
+		if err != nil {
+			return total, err
+		}
+		n, err := db.enqueueSTIX(ctx, ids, false)
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if len(ids) > 0 {
+			b.below = ids[len(ids)-1][0]
+		}
+		if len(ids) < window {
+			b.done = true
+		}
+		if total > 0 || b.done {
+			break
+		}
+	}
+	return total, nil
 }
 
 // Done says every version has been looked at.
 func (b *STIXBackfill) Done() bool { return b.done }
 
 // versionWindow reads (version id, case or advisory id) pairs.
-func (tx *Tx) versionWindow(ctx context.Context, q string, args []any) ([][2]int64, error) {
-	rows, err := tx.query(ctx, q, args...)
+func (db *DB) versionWindow(ctx context.Context, q string, args ...any) ([][2]int64, error) {
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("stix backfill: %w", err)
 	}
@@ -108,30 +108,27 @@ func (tx *Tx) versionWindow(ctx context.Context, q string, args []any) ([][2]int
 	return out, rows.Err()
 }
 
-func (tx *Tx) enqueueMissing(ctx context.Context, q string, args []any, advisory bool) (int, error) {
-	ids, err := tx.versionWindow(ctx, q, args)
-	if err != nil {
-		return 0, err
-	}
-	return tx.enqueueSTIX(ctx, ids, advisory)
-}
-
-// enqueueSTIX enqueues the job of each version, as the release or the
-// publication does; jobs that exist are left as they are.
-func (tx *Tx) enqueueSTIX(ctx context.Context, ids [][2]int64, advisory bool) (int, error) {
+// enqueueSTIX enqueues, in one transaction, the job of each version as
+// the release or the publication does; jobs that exist are left as they
+// are. It returns how many are new.
+func (db *DB) enqueueSTIX(ctx context.Context, ids [][2]int64, advisory bool) (int, error) {
 	n := 0
-	for _, p := range ids {
-		j := NewJob{Kind: JobSTIX, DedupeKey: fmt.Sprintf("stix:version:%d", p[0]), Payload: STIXJob{CaseID: p[1], VersionID: p[0]}}
-		if advisory {
-			j = NewJob{Kind: JobSTIX, DedupeKey: fmt.Sprintf("stix:advisory-version:%d", p[0]), Payload: STIXJob{AdvisoryID: p[1], VersionID: p[0]}}
+	err := db.Update(ctx, func(tx *Tx) error {
+		n = 0
+		for _, p := range ids {
+			j := caseSTIXJob(p[1], p[0])
+			if advisory {
+				j = advisorySTIXJob(p[1], p[0])
+			}
+			added, err := tx.enqueue(ctx, j)
+			if err != nil {
+				return err
+			}
+			if added {
+				n++
+			}
 		}
-		added, err := tx.enqueue(ctx, j)
-		if err != nil {
-			return n, err
-		}
-		if added {
-			n++
-		}
-	}
-	return n, nil
+		return nil
+	})
+	return n, err
 }
